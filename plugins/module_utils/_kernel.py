@@ -1,0 +1,260 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.ipvs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The IPVS generic netlink client: read the table, apply planned operations.
+
+Only this file touches a socket. It runs on pyroute2 0.7.x (a plain synchronous
+socket) and 0.9.x (a synchronous facade over an asyncio core) through the API
+both share: ``GenericNetlinkSocket.bind``, ``nlm_request`` and ``marshal.msg_map``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
+from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
+from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
+from ansible_collections.lvs.ipvs.plugins.module_utils._rules import server_rule, service_rule
+
+try:
+    from pyroute2.netlink import NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST
+    from pyroute2.netlink.exceptions import NetlinkError
+    from pyroute2.netlink.generic import GenericNetlinkSocket
+except ImportError:  # pragma: no cover - the modules report missing_required_lib first
+    NetlinkError = OSError
+
+_ACTION_COMMANDS = {
+    plan.ADD_SERVICE: nl.CMD_NEW_SERVICE,
+    plan.EDIT_SERVICE: nl.CMD_SET_SERVICE,
+    plan.DELETE_SERVICE: nl.CMD_DEL_SERVICE,
+    plan.ADD_SERVER: nl.CMD_NEW_DEST,
+    plan.EDIT_SERVER: nl.CMD_SET_DEST,
+    plan.DELETE_SERVER: nl.CMD_DEL_DEST,
+}
+
+
+def ipvs_loaded() -> bool:
+    """True when the running kernel (built-in or module) offers IPVS in this netns."""
+    return os.path.exists("/proc/net/ip_vs")
+
+
+def _module_present(name: str) -> bool:
+    return os.path.isdir("/sys/module/" + name)
+
+
+class IpvsClient:
+    """One generic netlink socket bound to the IPVS family."""
+
+    def __init__(self, load_module=None):
+        """``load_module(name)`` loads a kernel module (modprobe) when IPVS is
+        missing; without it a missing IPVS is an error."""
+        self._sock = GenericNetlinkSocket()
+        try:
+            self._bind(load_module)
+        except BaseException:
+            self._sock.close()
+            raise
+
+    def _bind(self, load_module) -> None:
+        try:
+            self._sock.bind(nl.GENL_NAME, nl.ipvs_msg)
+            return
+        except NetlinkError as exc:
+            if getattr(exc, "code", None) != errno.ENOENT:
+                raise IpvsError("cannot open the IPVS generic netlink family: %s" % exc) from None
+        if load_module is None:
+            raise IpvsError("IPVS is not available in this kernel: load the ip_vs module (modprobe ip_vs)")
+        load_module("ip_vs")
+        try:
+            self._sock.bind(nl.GENL_NAME, nl.ipvs_msg)
+        except NetlinkError as exc:
+            raise IpvsError("ip_vs was loaded but the IPVS netlink family is still missing: %s" % exc) from None
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # ------------------------------------------------------------------ transport
+
+    def _request(self, cmd: int, attrs=(), dump: bool = False, reply_class=None) -> list:
+        msg = nl.ipvs_msg()
+        msg["cmd"] = cmd
+        msg["version"] = nl.GENL_VERSION
+        msg["attrs"] = [list(attr) for attr in attrs]
+        flags = NLM_F_REQUEST | (NLM_F_DUMP if dump else NLM_F_ACK)
+        msg_map = self._sock.marshal.msg_map
+        prid = self._sock.prid
+        if reply_class is not None:
+            msg_map[prid] = reply_class
+        try:
+            replies = list(self._sock.nlm_request(msg, msg_type=prid, msg_flags=flags))
+        finally:
+            msg_map[prid] = nl.ipvs_msg
+        # an ACK-only answer decodes as a message without attributes; keep real replies
+        return [reply for reply in replies if reply.get("cmd") == cmd or reply.get("attrs")]
+
+    # ------------------------------------------------------------------ reading
+
+    def service_states(self, with_servers: bool = True) -> dict:
+        """Every service (ServiceKey -> ServiceState), with its real servers."""
+        states = {}
+        for reply in self._request(nl.CMD_GET_SERVICE, dump=True):
+            nest = reply.get_attr("IPVS_CMD_ATTR_SERVICE")
+            if nest is None:
+                continue
+            state = model.decode_service_state(nest)
+            states[state.service.key] = state
+        if with_servers:
+            for key, state in states.items():
+                state.dests = self.dest_states(key)
+        return states
+
+    def dest_states(self, key: model.ServiceKey) -> dict:
+        attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": model.service_id_attrs(key)}]]
+        dests = {}
+        for reply in self._request(nl.CMD_GET_DEST, attrs, dump=True):
+            nest = reply.get_attr("IPVS_CMD_ATTR_DEST")
+            if nest is not None:
+                state = model.decode_dest_state(nest, key.family)
+                dests[state.dest.key] = state
+        return dests
+
+    def table(self) -> plan.Table:
+        return table_of(self.service_states())
+
+    def info(self) -> dict:
+        replies = self._request(nl.CMD_GET_INFO, reply_class=nl.ipvs_info_msg)
+        get = replies[0].get_attr if replies else (lambda name: None)
+        version = get("IPVS_INFO_ATTR_VERSION") or 0
+        size = get("IPVS_INFO_ATTR_CONN_TAB_SIZE")
+        return {
+            "version": "%d.%d.%d" % (version >> 16, (version >> 8) & 0xFF, version & 0xFF),
+            "connection_table_size": size,
+        }
+
+    def timeouts(self) -> dict:
+        replies = self._request(nl.CMD_GET_CONFIG)
+        get = replies[0].get_attr if replies else (lambda name: None)
+        return {
+            "tcp": get("IPVS_CMD_ATTR_TIMEOUT_TCP"),
+            "tcp_fin": get("IPVS_CMD_ATTR_TIMEOUT_TCP_FIN"),
+            "udp": get("IPVS_CMD_ATTR_TIMEOUT_UDP"),
+        }
+
+    def daemons(self) -> list:
+        found = []
+        for reply in self._request(nl.CMD_GET_DAEMON, dump=True):
+            nest = reply.get_attr("IPVS_CMD_ATTR_DAEMON")
+            if nest is not None:
+                found.append(decode_daemon(nest.get_attr))
+        return found
+
+    # ------------------------------------------------------------------ writing
+
+    def apply(self, operations) -> list:
+        """Send each operation; on failure raise IpvsError naming what was applied."""
+        applied = []
+        for op in operations:
+            try:
+                self._request(_ACTION_COMMANDS[op.action], operation_attrs(op))
+            except NetlinkError as exc:
+                raise IpvsError(
+                    explain(op, exc.code) + applied_note(applied, operations),
+                    applied=applied,
+                    errno=exc.code,
+                ) from None
+            applied.append(op.as_dict())
+        return applied
+
+    def zero(self, key: model.ServiceKey | None = None) -> None:
+        attrs = [] if key is None else [["IPVS_CMD_ATTR_SERVICE", {"attrs": model.service_id_attrs(key)}]]
+        self._checked(nl.CMD_ZERO, attrs, "zero the counters of %s" % (key.label() if key else "all services"))
+
+    def flush(self) -> None:
+        self._checked(nl.CMD_FLUSH, [], "clear the IPVS table")
+
+    def _checked(self, cmd: int, attrs, what: str) -> list:
+        try:
+            return self._request(cmd, attrs)
+        except NetlinkError as exc:
+            raise IpvsError("the kernel refused to %s: %s" % (what, os.strerror(exc.code)), errno=exc.code) from None
+
+
+def table_of(states: dict) -> plan.Table:
+    """The configuration part of ``service_states()``."""
+    return plan.Table(
+        services={key: state.service for key, state in states.items()},
+        servers={key: {dkey: dstate.dest for dkey, dstate in state.dests.items()} for key, state in states.items()},
+    )
+
+
+def decode_daemon(get) -> dict:
+    state = get("IPVS_DAEMON_ATTR_STATE")
+    group4 = get("IPVS_DAEMON_ATTR_MCAST_GROUP")
+    group6 = get("IPVS_DAEMON_ATTR_MCAST_GROUP6")
+    if group6 and any(bytearray(group6)):
+        group = model.address_text("ipv6", group6)
+    elif group4:
+        group = model.address_text("ipv4", group4)
+    else:
+        group = None
+    return {
+        "role": {nl.STATE_MASTER: "master", nl.STATE_BACKUP: "backup"}.get(state, str(state)),
+        "interface": get("IPVS_DAEMON_ATTR_MCAST_IFN"),
+        "syncid": get("IPVS_DAEMON_ATTR_SYNC_ID"),
+        "sync_maxlen": get("IPVS_DAEMON_ATTR_SYNC_MAXLEN"),
+        "mcast_group": group,
+        "mcast_port": get("IPVS_DAEMON_ATTR_MCAST_PORT"),
+        "mcast_ttl": get("IPVS_DAEMON_ATTR_MCAST_TTL"),
+    }
+
+
+def operation_attrs(op: plan.Operation) -> list:
+    service_nest = model.service_id_attrs(op.service)
+    if op.action in (plan.ADD_SERVICE, plan.EDIT_SERVICE):
+        service_nest = model.service_attrs(op.after)
+    attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_nest}]]
+    if op.server is not None:
+        dest = op.after or op.before
+        dest_nest = model.dest_id_attrs(dest.key) if op.action == plan.DELETE_SERVER else model.dest_attrs(dest)
+        attrs.append(["IPVS_CMD_ATTR_DEST", {"attrs": dest_nest}])
+    return attrs
+
+
+def explain(op: plan.Operation, code: int) -> str:
+    """Turn a kernel errno for ``op`` into words an operator can act on."""
+    entry = op.after or op.before
+    rule = server_rule(op.service, entry) if op.server else service_rule(entry)
+    prefix = "cannot %s (%s): " % (op.describe(), rule)
+    if code == errno.ENOENT and op.server is None:
+        scheduler = "ip_vs_" + op.after.scheduler
+        if not _module_present(scheduler):
+            return prefix + "scheduler %r is not available: load module %s" % (op.after.scheduler, scheduler)
+        if op.after.persistence_engine:
+            engine = "ip_vs_pe_" + op.after.persistence_engine
+            return prefix + "persistence engine %r is not available: load module %s" % (op.after.persistence_engine, engine)
+    reasons = {
+        errno.ENOENT: "the real server does not exist",
+        errno.ESRCH: "service %s does not exist" % op.service.label(),
+        errno.EEXIST: "it already exists",
+        errno.ERANGE: "a value is out of the kernel's range (weight 0..%d, lower threshold <= upper threshold)" % model.MAX_WEIGHT,
+        errno.EINVAL: "the kernel rejected an attribute as invalid (address family, forwarding method or tunnel options)",
+        errno.EPERM: "permission denied: IPVS changes need root (CAP_NET_ADMIN)",
+        errno.ENOMEM: "the kernel is out of memory",
+    }
+    return prefix + reasons.get(code, os.strerror(code))
+
+
+def applied_note(applied: list, operations) -> str:
+    if not applied:
+        return "; nothing was changed"
+    done = ", ".join("%s %s" % (item["action"], item["server"] or item["service"]) for item in applied)
+    return "; %d of %d changes were applied before this one: %s" % (len(applied), len(operations), done)

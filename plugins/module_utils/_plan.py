@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.ipvs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure planning: compare the kernel's table with the desired one and list the
+smallest set of netlink edits that makes them equal.
+
+Every attribute of a service or a real server that is not part of its identity
+can be changed in place by the kernel (SET_SERVICE / SET_DEST keep connections
+and counters), so an edit is always one SET; DEL+NEW only happens when the
+identity itself differs, which is a different entry by definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
+from ansible_collections.lvs.ipvs.plugins.module_utils._model import Dest, DestKey, Service, ServiceKey
+
+ADD_SERVICE = "add_service"
+EDIT_SERVICE = "edit_service"
+DELETE_SERVICE = "delete_service"
+ADD_SERVER = "add_server"
+EDIT_SERVER = "edit_server"
+DELETE_SERVER = "delete_server"
+
+
+@dataclass(frozen=True)
+class Operation:
+    action: str
+    service: ServiceKey
+    before: Service | Dest | None = None
+    after: Service | Dest | None = None
+
+    @property
+    def server(self) -> DestKey | None:
+        entry = self.after or self.before
+        return entry.key if isinstance(entry, Dest) else None
+
+    def describe(self) -> str:
+        verb, _, noun = self.action.partition("_")
+        if self.server is None:
+            return "%s service %s" % (verb, self.service.label())
+        return "%s server %s %s %s" % (verb, self.server.label(), "to" if verb == "add" else "of", self.service.label())
+
+    def as_dict(self) -> dict:
+        return {
+            "action": self.action,
+            "service": self.service.label(),
+            "server": self.server.label() if self.server else None,
+            "before": self.before.as_dict() if self.before else None,
+            "after": self.after.as_dict() if self.after else None,
+        }
+
+
+@dataclass
+class Table:
+    """The configuration part of an IPVS table."""
+
+    services: dict = field(default_factory=dict)  # ServiceKey -> Service
+    servers: dict = field(default_factory=dict)  # ServiceKey -> {DestKey: Dest}
+
+    def servers_of(self, key: ServiceKey) -> dict:
+        return self.servers.get(key, {})
+
+
+@dataclass(frozen=True)
+class DesiredService:
+    """One service as it should be; ``servers=None`` leaves its real servers alone."""
+
+    service: Service
+    servers: tuple | None = None
+    purge_servers: bool = False
+
+
+def plan_service(current: Service | None, desired: Service | None) -> list:
+    if desired is None:
+        return [Operation(DELETE_SERVICE, current.key, before=current)] if current else []
+    if current is None:
+        return [Operation(ADD_SERVICE, desired.key, after=desired)]
+    if current != desired:
+        return [Operation(EDIT_SERVICE, desired.key, before=current, after=desired)]
+    return []
+
+
+def plan_servers(service: ServiceKey, current: dict, desired=(), absent=(), purge: bool = False) -> list:
+    """Edits for the real servers of one service.
+
+    ``desired`` servers are made present as given, ``absent`` keys removed, and
+    with ``purge`` every server not in ``desired`` is removed too.
+    """
+    wanted = unique_servers(service, desired)
+    deletes = [current[key] for key in absent if key in current]
+    if purge:
+        deletes += [dest for key, dest in sorted(current.items()) if key not in wanted and dest not in deletes]
+    ops = [Operation(DELETE_SERVER, service, before=dest) for dest in deletes]
+    for key, dest in wanted.items():
+        existing = current.get(key)
+        if existing is None:
+            ops.append(Operation(ADD_SERVER, service, after=dest))
+        elif existing != dest:
+            ops.append(Operation(EDIT_SERVER, service, before=existing, after=dest))
+    return ops
+
+
+def unique_servers(service: ServiceKey, servers) -> dict:
+    found: dict = {}
+    for dest in servers:
+        if dest.key in found:
+            raise IpvsError("real server %s is listed twice for %s" % (dest.key.label(), service.label()))
+        found[dest.key] = dest
+    return found
+
+
+def plan_table(current: Table, desired, purge: bool = False) -> list:
+    """Edits that make ``current`` hold every service of ``desired`` (a list of
+    ``DesiredService``); with ``purge`` services not listed are deleted."""
+    seen: set = set()
+    ops: list = []
+    for item in desired:
+        key = item.service.key
+        if key in seen:
+            raise IpvsError("service %s is listed twice" % key.label())
+        seen.add(key)
+        ops += plan_service(current.services.get(key), item.service)
+        if item.servers is not None:
+            ops += plan_servers(key, current.servers_of(key), item.servers, purge=item.purge_servers)
+    if purge:
+        ops += [Operation(DELETE_SERVICE, key, before=svc) for key, svc in sorted(current.services.items()) if key not in seen]
+    return ops

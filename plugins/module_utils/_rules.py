@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright: lvs.ipvs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Render services and real servers as ``ipvsadm -Sn`` rule lines.
+
+Diffs use these lines because they are what an LVS operator already reads.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.lvs.ipvs.plugins.module_utils._model import Dest, Service, ServiceKey, host_port, netmask_text
+
+_PROTOCOL_OPTION = {"tcp": "-t", "udp": "-u", "sctp": "--sctp-service"}
+_METHOD_OPTION = {"route": "-g", "tunnel": "-i", "masquerade": "-m"}
+
+
+def service_address(key: ServiceKey) -> str:
+    if key.is_fwmark:
+        return "-f %d%s" % (key.fwmark, " -6" if key.family == "ipv6" else "")
+    return "%s %s" % (_PROTOCOL_OPTION[key.protocol], host_port(key.family, key.address, key.port))
+
+
+def service_rule(service: Service) -> str:
+    # the option order of ipvsadm -Sn
+    words = ["-A", service_address(service.key), "-s", service.scheduler]
+    if service.persistent:
+        words += ["-p", str(service.persistence_timeout)]
+        words += ["-M", netmask_text(service.key.family, service.persistence_netmask)]
+    if service.persistence_engine:
+        words += ["--pe", service.persistence_engine]
+    if service.one_packet:
+        words.append("-o")
+    if service.scheduler_flags:
+        words += ["-b", ",".join(service.scheduler_flags)]
+    return " ".join(words)
+
+
+def server_rule(service: ServiceKey, dest: Dest) -> str:
+    words = ["-a", service_address(service), "-r", dest.key.label(), _METHOD_OPTION.get(dest.forwarding_method, "--" + dest.forwarding_method)]
+    words += ["-w", str(dest.weight)]
+    if dest.upper_threshold:
+        words += ["-x", str(dest.upper_threshold)]
+    if dest.lower_threshold:
+        words += ["-y", str(dest.lower_threshold)]
+    if dest.forwarding_method == "tunnel":
+        words += ["--tun-type", dest.tunnel_type]
+        if dest.tunnel_port:
+            words += ["--tun-port", str(dest.tunnel_port)]
+        if dest.tunnel_checksum:
+            words.append("--tun-" + dest.tunnel_checksum)
+    return " ".join(words)
+
+
+def render(service: Service | None, servers=()) -> str:
+    """One service and its servers as rule lines, ending in a newline (or empty)."""
+    if service is None:
+        return ""
+    lines = [service_rule(service)]
+    lines += [server_rule(service.key, dest) for dest in sorted(servers, key=lambda d: d.key)]
+    return "\n".join(lines) + "\n"

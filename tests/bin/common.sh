@@ -1,0 +1,14 @@
+# Shared settings of the test scripts (sourced, not run).
+# shellcheck shell=bash
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
+PYTHON=${PYTHON:-python3}
+CACHE=${LVS_IPVS_CACHE:-$ROOT/.cache}
+VENV=${LVS_IPVS_VENV:-$ROOT/.venv}
+VENV_PYROUTE2_07=${LVS_IPVS_VENV07:-$ROOT/.venv-pyroute2-0.7}
+mkdir -p "$CACHE"
+# The collection importable as ansible_collections.lvs.ipvs without copying it.
+COLLECTIONS_PATH="$CACHE/collections"
+mkdir -p "$COLLECTIONS_PATH/ansible_collections/lvs"
+ln -sfn "$ROOT" "$COLLECTIONS_PATH/ansible_collections/lvs/ipvs"

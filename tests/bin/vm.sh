@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Run a command as root on a kernel with IPVS and return its exit status.
+#
+#   tests/bin/vm.sh COMMAND [ARGS...]
+#
+# On a host whose kernel has IPVS the command runs right here. Otherwise a Debian
+# kernel (linux-image-amd64's current version) boots under QEMU software emulation
+# via virtme-ng, sees this file system read-only, and runs the command once.
+# The guest cannot return an exit code or print to our terminal, so it writes both
+# into a shared folder. Python's stdlib and the venvs are copied into tmpfs inside
+# the guest because imports over the guest's 9p root are ~80x slower.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/bin/common.sh"
+
+if [[ ${LVS_IPVS_FORCE_VM:-0} != 1 ]] && { modprobe ip_vs 2>/dev/null || true; } && [[ -e /proc/net/ip_vs ]]; then
+  log "this kernel has IPVS: running without a VM"
+  exec "$@"
+fi
+
+kernel_version() {
+  local ver
+  ver=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\(.*-amd64\)$/\1/p' | head -n1)
+  if [[ -z $ver ]]; then
+    $SUDO apt-get update -q >/dev/null
+    ver=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: linux-image-\(.*-amd64\)$/\1/p' | head -n1)
+  fi
+  echo "$ver"
+}
+
+ensure_kernel() {
+  local ver=$1 dir="$CACHE/kernel/$1"
+  if [[ ! -f $dir/vmlinuz ]]; then
+    log "fetching Debian kernel $ver"
+    rm -rf "$dir" && mkdir -p "$dir/deb"
+    (cd "$dir/deb" && apt-get download -q "linux-image-$ver" >/dev/null 2>&1)
+    dpkg -x "$dir"/deb/*.deb "$dir/x"
+    cp "$dir/x/boot/vmlinuz-$ver" "$dir/vmlinuz.tmp"
+    if [[ ! -d /lib/modules/$ver ]]; then
+      $SUDO mkdir -p /lib/modules
+      $SUDO cp -a "$dir/x/lib/modules/$ver" /lib/modules/
+    fi
+    rm -rf "$dir/x" "$dir/deb"
+    mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
+  fi
+  if [[ ! -f /lib/modules/$ver/modules.dep.bin ]]; then
+    $SUDO depmod "$ver"
+  fi
+}
+
+# One tarball with the interpreter's stdlib and our venvs, rebuilt when a venv changes.
+python_tarball() {
+  local stdlib tarball="$CACHE/pyroot.tar" paths=()
+  stdlib=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+  for venv in "$VENV" "$VENV_PYROUTE2_07"; do
+    [[ -d $venv ]] && paths+=("$venv")
+  done
+  if [[ ! -f $tarball || -n $(find "${paths[@]}" -maxdepth 1 -name .requirements -newer "$tarball") ]]; then
+    log "packing python for the guest"
+    tar -C / -cf "$tarball.tmp" \
+      --exclude="${stdlib#/}/site-packages" --exclude="${stdlib#/}/test" --exclude="${stdlib#/}/idlelib" \
+      --exclude="${stdlib#/}/tkinter" --exclude="${stdlib#/}/ensurepip" --exclude="${stdlib#/}/lib2to3" \
+      "${stdlib#/}" "${paths[@]#/}"
+    mv "$tarball.tmp" "$tarball"
+  fi
+  printf '%s\n' "$tarball" "$stdlib" "${paths[@]}"
+}
+
+ver=$(kernel_version)
+[[ -n $ver ]] || { log "cannot find the version of linux-image-amd64"; exit 2; }
+ensure_kernel "$ver"
+mapfile -t py < <(python_tarball)
+
+rw=$(mktemp -d "$CACHE/vm.XXXXXX")
+trap 'rm -rf "$rw"' EXIT
+printf '%q ' "$@" > "$rw/cmd"
+printf '%s\n' "${py[@]:1}" > "$rw/tmpfs-paths"
+: > "$rw/guest.log"
+tail -n +1 -F "$rw/guest.log" 2>/dev/null &
+tailer=$!
+log "booting $ver under QEMU (no KVM)"
+PATH="$VENV/bin:$PATH" vng --disable-kvm --verbose --run "$CACHE/kernel/$ver/vmlinuz" \
+  --memory "${LVS_IPVS_VM_MEMORY:-4G}" --cpus "${LVS_IPVS_VM_CPUS:-2}" --rwdir "$rw" \
+  --exec "bash $ROOT/tests/bin/guest.sh $rw ${py[0]}" > "$CACHE/vm-console.log" 2>&1 || true
+sleep 1
+kill "$tailer" 2>/dev/null || true
+if [[ ! -f $rw/rc ]]; then
+  log "the guest did not report an exit status; console tail:"
+  tail -n 40 "$CACHE/vm-console.log" >&2
+  exit 3
+fi
+rc=$(cat "$rw/rc")
+log "guest finished with exit status $rc"
+exit "$rc"
