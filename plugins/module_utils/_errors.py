@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: lvs.ipvs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one exception type modules catch and turn into ``fail_json``."""

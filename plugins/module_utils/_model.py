@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: lvs.ipvs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Typed model of the IPVS table and its conversion to and from netlink attributes.
@@ -246,7 +245,11 @@ def build_service(
             owner = [name for name, table in SCHEDULER_FLAGS.items() if flag in table]
             raise IpvsError(
                 "scheduler flag %r has no effect with scheduler %r%s"
-                % (flag, scheduler, " (it belongs to %s)" % owner[0] if owner else "; known flags: " + ", ".join(sorted(f for t in SCHEDULER_FLAGS.values() for f in t)))
+                % (
+                    flag,
+                    scheduler,
+                    " (it belongs to %s)" % owner[0] if owner else "; known flags: " + ", ".join(sorted(f for t in SCHEDULER_FLAGS.values() for f in t)),
+                )
             )
     implied = [
         name

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: lvs.ipvs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The IPVS generic netlink schema, after the kernel's include/uapi/linux/ip_vs.h.
@@ -103,7 +102,7 @@ def _legacy_stats_width(name):
     return "uint64" if name.endswith("BYTES") else "uint32"
 
 
-class _stats_holder(object):
+class _stats_holder:
     """Mixin giving a nested attribute its two statistics nests."""
 
     class stats(nla):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: lvs.ipvs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure planning: compare the kernel's table with the desired one and list the
@@ -38,7 +37,7 @@ class Operation:
         return entry.key if isinstance(entry, Dest) else None
 
     def describe(self) -> str:
-        verb, _, noun = self.action.partition("_")
+        verb = self.action.partition("_")[0]
         if self.server is None:
             return "%s service %s" % (verb, self.service.label())
         return "%s server %s %s %s" % (verb, self.server.label(), "to" if verb == "add" else "of", self.service.label())
@@ -128,3 +127,21 @@ def plan_table(current: Table, desired, purge: bool = False) -> list:
     if purge:
         ops += [Operation(DELETE_SERVICE, key, before=svc) for key, svc in sorted(current.services.items()) if key not in seen]
     return ops
+
+
+def simulate(table: Table, operations) -> Table:
+    """The table as it will be once ``operations`` are applied (used for reports and diffs)."""
+    services = dict(table.services)
+    servers = {key: dict(dests) for key, dests in table.servers.items()}
+    for op in operations:
+        if op.action in (ADD_SERVICE, EDIT_SERVICE):
+            services[op.service] = op.after
+            servers.setdefault(op.service, {})
+        elif op.action == DELETE_SERVICE:
+            services.pop(op.service, None)
+            servers.pop(op.service, None)
+        elif op.action == DELETE_SERVER:
+            servers[op.service].pop(op.before.key, None)
+        else:
+            servers.setdefault(op.service, {})[op.after.key] = op.after
+    return Table(services, servers)

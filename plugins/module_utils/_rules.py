@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: lvs.ipvs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render services and real servers as ``ipvsadm -Sn`` rule lines.

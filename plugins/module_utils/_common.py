@@ -1,0 +1,81 @@
+# Copyright: lvs.ipvs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Glue shared by the modules: library checks, kernel access, argument pieces."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
+from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
+from ansible_collections.lvs.ipvs.plugins.module_utils._plan import Table
+
+SERVICE_ID_SPEC = dict(
+    protocol=dict(type="str", choices=sorted(model.PROTOCOLS), default="tcp"),
+    address=dict(type="str"),
+    port=dict(type="int"),
+    fwmark=dict(type="int"),
+    family=dict(type="str", choices=sorted(model.FAMILIES)),
+)
+SERVICE_ID_RULES = dict(
+    mutually_exclusive=[("fwmark", "address"), ("fwmark", "port")],
+    required_one_of=[("address", "fwmark")],
+)
+SERVER_SPEC = dict(
+    address=dict(type="str", required=True),
+    port=dict(type="int"),
+    forwarding_method=dict(type="str", choices=["route", "tunnel", "masquerade"], default="route"),
+    weight=dict(type="int", default=1),
+    upper_threshold=dict(type="int", default=0),
+    lower_threshold=dict(type="int", default=0),
+    tunnel_type=dict(type="str", choices=sorted(model.TUNNEL_TYPES)),
+    tunnel_port=dict(type="int"),
+    tunnel_checksum=dict(type="str", choices=sorted(model.TUNNEL_CHECKSUMS)),
+)
+
+
+def require_libraries(module) -> None:
+    """Fail with Ansible's standard message when pyroute2 or netaddr is missing."""
+    if not nl.HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception=str(nl.PYROUTE2_IMPORT_ERROR))
+    if not model.HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib("netaddr"), exception=str(model.NETADDR_IMPORT_ERROR))
+
+
+def module_loader(module):
+    """A ``load_module(name)`` that runs modprobe and fails the task if it cannot."""
+
+    def load(name: str) -> None:
+        modprobe = module.get_bin_path("modprobe", required=True)
+        rc, _out, err = module.run_command([modprobe, name])
+        if rc != 0:
+            module.fail_json(msg="IPVS is missing and 'modprobe %s' failed: %s" % (name, err.strip()))
+
+    return load
+
+
+def open_client(load_module, check_mode: bool):
+    """A connected client, or None in check mode when IPVS is not loaded yet
+    (then the table is empty and nothing is loaded just to look)."""
+    if check_mode and not kernel.ipvs_loaded():
+        return None
+    return kernel.IpvsClient(load_module=load_module)
+
+
+def read_table(client) -> Table:
+    return client.table() if client is not None else Table()
+
+
+def service_key_of(params: dict) -> model.ServiceKey:
+    return model.service_key(
+        protocol=params.get("protocol"),
+        address=params.get("address"),
+        port=params.get("port"),
+        fwmark=params.get("fwmark"),
+        family=params.get("family"),
+    )
+
+
+def dest_of(service: model.ServiceKey, params: dict) -> model.Dest:
+    return model.build_dest(service, **{name: params.get(name) for name in SERVER_SPEC})

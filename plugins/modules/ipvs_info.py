@@ -1,0 +1,172 @@
+#!/usr/bin/python
+# Copyright: lvs.ipvs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ipvs_info
+short_description: Read the IPVS table, counters, timeouts, sync daemons and connections (ipvsadm -L)
+version_added: 0.1.0
+description:
+  - Returns everything C(ipvsadm -L) and its list options show, as data - services
+    with their persistence and scheduler flags, real servers with thresholds,
+    tunnel options and connection counters, 64-bit statistics and rates, the
+    IPVS timeouts, the sync daemons and, on request, the connection table.
+  - Reads only. When IPVS is not loaded it reports an empty table and does not load it.
+author:
+  - lvs.ipvs contributors
+extends_documentation_fragment:
+  - lvs.ipvs.attributes.INFO_MODULE
+  - lvs.ipvs.attributes.REQUIREMENTS
+options:
+  gather:
+    description:
+      - What to read. V(info) is the IPVS version and connection hash table size,
+        V(services) the virtual services, V(servers) their real servers, V(stats) the
+        counters and rates (C(--stats), C(--rate)), V(timeouts) the TCP/TCP FIN/UDP
+        timeouts (C(--timeout)), V(daemons) the sync daemons (C(--daemon)) and
+        V(connections) the connection table (C(-c)) from C(/proc/net/ip_vs_conn).
+      - V(connections) is off by default because a busy director holds millions of entries.
+    type: list
+    elements: str
+    choices: [connections, daemons, info, servers, services, stats, timeouts]
+    default: [info, services, servers, stats, timeouts, daemons]
+  service:
+    description:
+      - Report only this service (as C(ipvsadm -L -t VIP:PORT)), and only its connections.
+      - Connections of firewall-mark services cannot be told apart in the kernel's
+        table, so with O(service.fwmark) every connection is returned.
+    type: dict
+    suboptions:
+      protocol:
+        description: Protocol of the service.
+        type: str
+        choices: [sctp, tcp, udp]
+        default: tcp
+      address:
+        description: Virtual address of the service.
+        type: str
+      port:
+        description: Virtual port of the service.
+        type: int
+      fwmark:
+        description: Firewall mark of the service.
+        type: int
+      family:
+        description: Address family of a firewall-mark service.
+        type: str
+        choices: [ipv4, ipv6]
+notes:
+  - Numbers are exact and addresses numeric, as with C(ipvsadm -L -n --exact).
+  - Sorted by protocol, address and port, as C(ipvsadm --sort) does.
+seealso:
+  - module: lvs.ipvs.ipvs_service
+  - module: lvs.ipvs.ipvs_server
+"""
+
+EXAMPLES = r"""
+- name: Read the whole table
+  lvs.ipvs.ipvs_info:
+  register: ipvs
+
+- name: Fail when a VIP has no real server with weight
+  ansible.builtin.assert:
+    that: ipvs.services | map(attribute='servers') | map('selectattr', 'weight', 'gt', 0) | map('list') | map('length') | min > 0
+
+- name: Established connections of one service
+  lvs.ipvs.ipvs_info:
+    gather: [connections]
+    service: {address: 192.0.2.10, port: 80}
+  register: web
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ web.connections | selectattr('state', 'eq', 'ESTABLISHED') | length }} established"
+"""
+
+RETURN = r"""
+loaded:
+  description: Whether IPVS is present in the running kernel.
+  returned: always
+  type: bool
+  sample: true
+version:
+  description: IPVS version.
+  returned: with V(info)
+  type: str
+  sample: 1.2.1
+connection_table_size:
+  description: Size of the connection hash table (C(2^conn_tab_bits)).
+  returned: with V(info)
+  type: int
+  sample: 4096
+services:
+  description: Virtual services with the keys of M(lvs.ipvs.ipvs_service)'s RV(lvs.ipvs.ipvs_service#module:service), plus these.
+  returned: with V(services), V(servers) or V(stats)
+  type: list
+  elements: dict
+  contains:
+    stats:
+      description: Totals since creation or the last zeroing (C(--stats)) - conns, inpkts, outpkts, inbytes, outbytes.
+      type: dict
+      returned: with V(stats)
+      sample: {conns: 12, inpkts: 80, outpkts: 0, inbytes: 5200, outbytes: 0}
+    rates:
+      description: Rates per second (C(--rate)) - cps, inpps, outpps, inbps, outbps.
+      type: dict
+      returned: with V(stats)
+      sample: {cps: 1, inpps: 5, outpps: 0, inbps: 320, outbps: 0}
+    servers:
+      description:
+        - Real servers with the keys of M(lvs.ipvs.ipvs_server)'s RV(lvs.ipvs.ipvs_server#module:server),
+          plus active_connections, inactive_connections, persistent_connections and, with V(stats), stats and rates.
+      type: list
+      elements: dict
+      returned: with V(servers)
+timeouts:
+  description: IPVS timeouts in seconds.
+  returned: with V(timeouts)
+  type: dict
+  sample: {tcp: 900, tcp_fin: 120, udp: 300}
+daemons:
+  description: Running sync daemons.
+  returned: with V(daemons)
+  type: list
+  elements: dict
+  sample:
+    - {role: master, interface: eth1, syncid: 7, sync_maxlen: 1472, mcast_group: 224.0.0.81, mcast_port: 8848, mcast_ttl: 1}
+connections:
+  description: Connection entries; C(state) is the protocol state (ESTABLISHED, SYN_RECV, FIN_WAIT, TIME_WAIT, CLOSE_WAIT, NONE for templates, ...).
+  returned: with V(connections)
+  type: list
+  elements: dict
+  sample:
+    - {protocol: tcp, family: ipv4, client_address: 198.51.100.7, client_port: 51234, virtual_address: 192.0.2.10,
+       virtual_port: 80, server_family: ipv4, server_address: 10.0.0.11, server_port: 80, state: ESTABLISHED,
+       expires: 897, persistence_engine: null, persistence_data: null}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
+from ansible_collections.lvs.ipvs.plugins.module_utils import _info as info
+from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
+
+
+def main() -> None:
+    argument_spec = dict(
+        gather=dict(type="list", elements="str", choices=sorted(info.GATHER_CHOICES), default=info.GATHER_DEFAULT),
+        service=dict(type="dict", options=common.SERVICE_ID_SPEC, **common.SERVICE_ID_RULES),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    common.require_libraries(module)
+    try:
+        result = info.run(module.params)
+    except IpvsError as exc:
+        module.fail_json(msg=exc.message, **exc.result())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
