@@ -26,7 +26,7 @@ def parse_line(line: str) -> dict | None:
     if len(words) < 9 or words[0] == "Pro":
         return None
     client_family, client = _address(words[1])
-    _, virtual = _address(words[3])
+    virtual = _address(words[3])[1]
     dest_family, dest = _address(words[5])
     return {
         "protocol": words[0].lower(),

@@ -18,13 +18,6 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 from ansible_collections.lvs.ipvs.plugins.module_utils._rules import server_rule, service_rule
 
-try:
-    from pyroute2.netlink import NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST
-    from pyroute2.netlink.exceptions import NetlinkError
-    from pyroute2.netlink.generic import GenericNetlinkSocket
-except ImportError:  # pragma: no cover - the modules report missing_required_lib first
-    NetlinkError = OSError
-
 _ACTION_COMMANDS = {
     plan.ADD_SERVICE: nl.CMD_NEW_SERVICE,
     plan.EDIT_SERVICE: nl.CMD_SET_SERVICE,
@@ -50,7 +43,7 @@ class IpvsClient:
     def __init__(self, load_module=None):
         """``load_module(name)`` loads a kernel module (modprobe) when IPVS is
         missing; without it a missing IPVS is an error."""
-        self._sock = GenericNetlinkSocket()
+        self._sock = nl.GenericNetlinkSocket()
         try:
             self._bind(load_module)
         except BaseException:
@@ -61,7 +54,7 @@ class IpvsClient:
         try:
             self._sock.bind(nl.GENL_NAME, nl.ipvs_msg)
             return
-        except NetlinkError as exc:
+        except nl.NetlinkError as exc:
             if getattr(exc, "code", None) != errno.ENOENT:
                 raise IpvsError("cannot open the IPVS generic netlink family: %s" % exc) from None
         if load_module is None:
@@ -69,7 +62,7 @@ class IpvsClient:
         load_module("ip_vs")
         try:
             self._sock.bind(nl.GENL_NAME, nl.ipvs_msg)
-        except NetlinkError as exc:
+        except nl.NetlinkError as exc:
             raise IpvsError("ip_vs was loaded but the IPVS netlink family is still missing: %s" % exc) from None
 
     def close(self) -> None:
@@ -88,7 +81,7 @@ class IpvsClient:
         msg["cmd"] = cmd
         msg["version"] = nl.GENL_VERSION
         msg["attrs"] = [list(attr) for attr in attrs]
-        flags = NLM_F_REQUEST | (NLM_F_DUMP if dump else NLM_F_ACK)
+        flags = nl.NLM_F_REQUEST | (nl.NLM_F_DUMP if dump else nl.NLM_F_ACK)
         msg_map = self._sock.marshal.msg_map
         prid = self._sock.prid
         if reply_class is not None:
@@ -164,7 +157,7 @@ class IpvsClient:
         for op in operations:
             try:
                 self._request(_ACTION_COMMANDS[op.action], operation_attrs(op))
-            except NetlinkError as exc:
+            except nl.NetlinkError as exc:
                 raise IpvsError(
                     explain(op, exc.code) + applied_note(applied, operations),
                     applied=applied,
@@ -183,7 +176,7 @@ class IpvsClient:
     def _checked(self, cmd: int, attrs, what: str) -> list:
         try:
             return self._request(cmd, attrs)
-        except NetlinkError as exc:
+        except nl.NetlinkError as exc:
             raise IpvsError("the kernel refused to %s: %s" % (what, os.strerror(exc.code)), errno=exc.code) from None
 
 

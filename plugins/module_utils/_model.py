@@ -564,7 +564,7 @@ class ServiceState:
 
     def as_dict(self) -> dict:
         data = self.service.as_dict()
-        data.update(stats=self.stats, rates=self.rates, servers=[state.as_dict() for _, state in sorted(self.dests.items())])
+        data.update(stats=self.stats, rates=self.rates, servers=[self.dests[key].as_dict() for key in sorted(self.dests)])
         return data
 
 

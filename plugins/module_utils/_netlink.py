@@ -11,15 +11,47 @@ depends on a sibling family attribute; ``_model`` turns them into text.
 
 from __future__ import annotations
 
-try:
-    from pyroute2.netlink import genlmsg, nla
+import importlib.util
+import sys
 
+
+def _import_netlink_core():
+    """Import pyroute2's netlink core without running ``pyroute2/__init__.py``.
+
+    That file eagerly imports every pyroute2 subsystem (IPRoute, NDB, conntrack,
+    the CLI...), which is most of the start-up time of a module run and of no
+    use here. The package is registered unexecuted just long enough to import
+    the submodules; a later ``import pyroute2`` elsewhere still gets the full one.
+    """
+    stub = None
+    if "pyroute2" not in sys.modules:
+        spec = importlib.util.find_spec("pyroute2")
+        if spec is None:
+            raise ImportError("No module named 'pyroute2'")
+        stub = sys.modules["pyroute2"] = importlib.util.module_from_spec(spec)
+    try:
+        from pyroute2.netlink import NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, genlmsg, nla
+        from pyroute2.netlink.exceptions import NetlinkError
+        from pyroute2.netlink.generic import GenericNetlinkSocket
+    finally:
+        if stub is not None and sys.modules.get("pyroute2") is stub:
+            del sys.modules["pyroute2"]
+    return NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, genlmsg, nla, NetlinkError, GenericNetlinkSocket
+
+
+try:
+    NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, genlmsg, nla, NetlinkError, GenericNetlinkSocket = _import_netlink_core()
     HAS_PYROUTE2 = True
     PYROUTE2_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised by ansible-test sanity
     HAS_PYROUTE2 = False
     PYROUTE2_IMPORT_ERROR = exc
-    genlmsg = nla = object
+
+    class _Unavailable:
+        """Base for the schema classes when pyroute2 is missing (modules then fail early)."""
+
+    genlmsg = nla = _Unavailable
+    NetlinkError = OSError
 
 GENL_NAME = "IPVS"
 GENL_VERSION = 1

@@ -7,7 +7,7 @@ Diffs use these lines because they are what an LVS operator already reads.
 
 from __future__ import annotations
 
-from ansible_collections.lvs.ipvs.plugins.module_utils._model import Dest, Service, ServiceKey, host_port, netmask_text
+from ansible_collections.lvs.ipvs.plugins.module_utils._model import HOST_PREFIX, Dest, Service, ServiceKey, host_port, netmask_text
 
 _PROTOCOL_OPTION = {"tcp": "-t", "udp": "-u", "sctp": "--sctp-service"}
 _METHOD_OPTION = {"route": "-g", "tunnel": "-i", "masquerade": "-m"}
@@ -24,7 +24,8 @@ def service_rule(service: Service) -> str:
     words = ["-A", service_address(service.key), "-s", service.scheduler]
     if service.persistent:
         words += ["-p", str(service.persistence_timeout)]
-        words += ["-M", netmask_text(service.key.family, service.persistence_netmask)]
+        if service.persistence_netmask != HOST_PREFIX[service.key.family]:
+            words += ["-M", netmask_text(service.key.family, service.persistence_netmask)]
     if service.persistence_engine:
         words += ["--pe", service.persistence_engine]
     if service.one_packet:

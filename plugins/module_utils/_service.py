@@ -57,7 +57,7 @@ def run(params: dict, check_mode: bool, load_module) -> dict:
     return {
         "changed": bool(ops),
         "service": service.as_dict() if service else None,
-        "servers": [dest.as_dict() for _, dest in sorted(after.servers_of(key).items())],
+        "servers": [dest.as_dict() for dest in sorted(after.servers_of(key).values(), key=lambda dest: dest.key)],
         "operations": [op.as_dict() for op in ops],
         "diff": {
             "before": render(current.services.get(key), current.servers_of(key).values()),

@@ -15,7 +15,7 @@ description:
     IPVS timeouts, the sync daemons and, on request, the connection table.
   - Reads only. When IPVS is not loaded it reports an empty table and does not load it.
 author:
-  - lvs.ipvs contributors
+  - lvs.ipvs contributors (@lvs-ipvs)
 extends_documentation_fragment:
   - lvs.ipvs.attributes.INFO_MODULE
   - lvs.ipvs.attributes.REQUIREMENTS

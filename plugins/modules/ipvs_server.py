@@ -16,7 +16,7 @@ description:
     rolling-deploy workflow. Run it with O(state=present) again to put the server back.
   - Every option is validated before anything is changed.
 author:
-  - lvs.ipvs contributors
+  - lvs.ipvs contributors (@lvs-ipvs)
 extends_documentation_fragment:
   - lvs.ipvs.attributes
   - lvs.ipvs.attributes.REQUIREMENTS

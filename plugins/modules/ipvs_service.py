@@ -21,7 +21,7 @@ description:
   - Every option is validated before the first change reaches the kernel. When
     the kernel refuses a change half way, the failure lists exactly what was applied.
 author:
-  - lvs.ipvs contributors
+  - lvs.ipvs contributors (@lvs-ipvs)
 extends_documentation_fragment:
   - lvs.ipvs.attributes
   - lvs.ipvs.attributes.REQUIREMENTS
@@ -223,18 +223,55 @@ service:
   returned: always
   type: dict
   contains:
-    family: {description: Address family., type: str, sample: ipv4}
-    protocol: {description: Protocol; null for firewall-mark services., type: str, sample: tcp}
-    address: {description: Virtual address; null for firewall-mark services., type: str, sample: 192.0.2.10}
-    port: {description: Virtual port; null for firewall-mark services., type: int, sample: 80}
-    fwmark: {description: Firewall mark; null for address services., type: int, sample: null}
-    scheduler: {description: Scheduler name., type: str, sample: wrr}
-    scheduler_flags: {description: Scheduler flags., type: list, elements: str, sample: []}
-    persistent: {description: Whether persistence is on., type: bool, sample: false}
-    persistence_timeout: {description: Persistence timeout in seconds, null without persistence., type: int, sample: 300}
-    persistence_netmask: {description: Persistence netmask (dotted for IPv4, prefix length for IPv6)., type: str, sample: 255.255.255.0}
-    persistence_engine: {description: Persistence engine or null., type: str, sample: sip}
-    one_packet: {description: Whether one-packet scheduling is on., type: bool, sample: false}
+    family:
+      description: Address family.
+      type: str
+      sample: ipv4
+    protocol:
+      description: Protocol; null for firewall-mark services.
+      type: str
+      sample: tcp
+    address:
+      description: Virtual address; null for firewall-mark services.
+      type: str
+      sample: 192.0.2.10
+    port:
+      description: Virtual port; null for firewall-mark services.
+      type: int
+      sample: 80
+    fwmark:
+      description: Firewall mark; null for address services.
+      type: int
+      sample: null
+    scheduler:
+      description: Scheduler name.
+      type: str
+      sample: wrr
+    scheduler_flags:
+      description: Scheduler flags.
+      type: list
+      elements: str
+      sample: []
+    persistent:
+      description: Whether persistence is on.
+      type: bool
+      sample: false
+    persistence_timeout:
+      description: Persistence timeout in seconds; null without persistence.
+      type: int
+      sample: 300
+    persistence_netmask:
+      description: Persistence netmask - dotted for IPv4, a prefix length for IPv6; null without persistence.
+      type: str
+      sample: 255.255.255.0
+    persistence_engine:
+      description: Persistence engine or null.
+      type: str
+      sample: sip
+    one_packet:
+      description: Whether one-packet scheduling is on.
+      type: bool
+      sample: false
 servers:
   description: Real servers of the service after the task, with the keys of M(lvs.ipvs.ipvs_server)'s RV(lvs.ipvs.ipvs_server#module:server).
   returned: always

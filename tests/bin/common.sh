@@ -7,8 +7,10 @@ PYTHON=${PYTHON:-python3}
 CACHE=${LVS_IPVS_CACHE:-$ROOT/.cache}
 VENV=${LVS_IPVS_VENV:-$ROOT/.venv}
 VENV_PYROUTE2_07=${LVS_IPVS_VENV07:-$ROOT/.venv-pyroute2-0.7}
-mkdir -p "$CACHE"
+[[ -d $CACHE ]] || mkdir -p "$CACHE"
 # The collection importable as ansible_collections.lvs.ipvs without copying it.
 COLLECTIONS_PATH="$CACHE/collections"
-mkdir -p "$COLLECTIONS_PATH/ansible_collections/lvs"
-ln -sfn "$ROOT" "$COLLECTIONS_PATH/ansible_collections/lvs/ipvs"
+if [[ ! -L $COLLECTIONS_PATH/ansible_collections/lvs/ipvs ]]; then
+  mkdir -p "$COLLECTIONS_PATH/ansible_collections/lvs"
+  ln -sfn "$ROOT" "$COLLECTIONS_PATH/ansible_collections/lvs/ipvs"
+fi

@@ -48,22 +48,37 @@ ensure_kernel() {
   fi
 }
 
-# One tarball with the interpreter's stdlib and our venvs, rebuilt when a venv changes.
+# One tarball with the interpreter (binary, libpython, stdlib) and our venvs, rebuilt
+# when a venv changes. Each path becomes a tmpfs in the guest: 9p has no page cache,
+# so every exec would read libpython (23 MB with pyenv) and every import its files again.
 python_tarball() {
-  local stdlib tarball="$CACHE/pyroot.tar" paths=()
-  stdlib=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+  local tarball="$CACHE/pyroot.tar" paths=() excludes=() stdlib
+  mapfile -t paths < <("$VENV/bin/python" - <<'PY'
+import os, sys, sysconfig
+stdlib = sysconfig.get_paths()["stdlib"]
+if sys.base_prefix != "/usr":
+    # a private build (pyenv, python.org): its bin/ and lib/ hold the binary and libpython
+    print(os.path.join(sys.base_prefix, "bin"))
+    print(os.path.join(sys.base_prefix, "lib"))
+else:
+    print(stdlib)
+print("STDLIB=" + stdlib)
+PY
+)
+  stdlib=${paths[-1]#STDLIB=}
+  unset 'paths[-1]'
   for venv in "$VENV" "$VENV_PYROUTE2_07"; do
     [[ -d $venv ]] && paths+=("$venv")
   done
+  for dir in site-packages test idlelib tkinter ensurepip lib2to3 turtledemo config-*; do
+    excludes+=("--exclude=${stdlib#/}/$dir")
+  done
   if [[ ! -f $tarball || -n $(find "${paths[@]}" -maxdepth 1 -name .requirements -newer "$tarball") ]]; then
     log "packing python for the guest"
-    tar -C / -cf "$tarball.tmp" \
-      --exclude="${stdlib#/}/site-packages" --exclude="${stdlib#/}/test" --exclude="${stdlib#/}/idlelib" \
-      --exclude="${stdlib#/}/tkinter" --exclude="${stdlib#/}/ensurepip" --exclude="${stdlib#/}/lib2to3" \
-      "${stdlib#/}" "${paths[@]#/}"
+    tar -C / -cf "$tarball.tmp" "${excludes[@]}" "${paths[@]#/}"
     mv "$tarball.tmp" "$tarball"
   fi
-  printf '%s\n' "$tarball" "$stdlib" "${paths[@]}"
+  printf '%s\n' "$tarball" "${paths[@]}"
 }
 
 ver=$(kernel_version)

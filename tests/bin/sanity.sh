@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# ansible-test sanity on a staged copy of the collection (it must sit in
+# ansible_collections/lvs/ipvs). Sanity tools live in venvs ansible-test makes itself.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/bin/common.sh"
+export PATH="$VENV/bin:$PATH"
+stage="$CACHE/sanity"
+dest="$stage/ansible_collections/lvs/ipvs"
+mkdir -p "$dest"
+rsync -a --delete --exclude '.venv*' --exclude .cache --exclude .git --exclude tests/output "$ROOT/" "$dest/"
+cd "$dest"
+# git is how ansible-test lists the files of a collection
+git init -q . && git add -A >/dev/null
+# ansible-test bootstraps pip in its venvs with a script from a host this machine
+# cannot reach; put an offline stand-in where it caches that script.
+pip_version=$(sed -n "s/^ *pip='\(.*\)',$/\1/p" "$("$VENV/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py" | head -n1)
+mkdir -p "$HOME/.ansible/test/cache"
+cp "$ROOT/tests/bin/get_pip_offline.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+python_version=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+ansible-test sanity --venv --python "$python_version" --color no "$@"

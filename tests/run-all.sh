@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian/Ubuntu machine: installs what it needs,
+# then runs lint + ansible-test sanity, unit tests (pyroute2 0.7 and 0.9), and the
+# real-kernel layer (netlink core + integration targets) in one QEMU boot.
+#   bash tests/run-all.sh            everything
+#   LAYERS="unit" bash tests/run-all.sh   only some of: lint sanity unit kernel
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/bin/common.sh"
+LAYERS=${LAYERS:-lint sanity unit kernel}
+declare -A took=()
+failed=()
+
+layer() {
+  local name=$1; shift
+  [[ " $LAYERS " == *" $name "* ]] || return 0
+  log "=== $name"
+  local started=$SECONDS
+  if "$@"; then :; else failed+=("$name"); fi
+  took[$name]=$((SECONDS - started))
+}
+
+lint() {
+  "$VENV/bin/ruff" check "$ROOT/plugins" "$ROOT/tests" && "$VENV/bin/ruff" format --check "$ROOT/plugins" "$ROOT/tests"
+}
+
+sanity() {
+  "$ROOT/tests/bin/sanity.sh"
+}
+
+unit() {
+  local rc=0
+  for venv in "$VENV_PYROUTE2_07" "$VENV"; do
+    (cd "$ROOT" && PYTHONPATH="$COLLECTIONS_PATH" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit) || rc=1
+  done
+  return $rc
+}
+
+kernel() {
+  "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/kernel-layer.sh"
+}
+
+started=$SECONDS
+log "=== setup"
+"$ROOT/tests/bin/setup.sh"
+took[setup]=$((SECONDS - started))
+layer lint lint
+layer sanity sanity
+layer unit unit
+layer kernel kernel
+for name in setup lint sanity unit kernel; do
+  [[ -n ${took[$name]:-} ]] && log "$name: ${took[$name]} s"
+done
+if ((${#failed[@]})); then
+  log "FAILED layers: ${failed[*]}"
+  exit 1
+fi
+log "all layers passed in $((SECONDS - started)) s"

@@ -1,0 +1,60 @@
+# ipvsadm -Sn rendering and /proc/net/ip_vs_conn parsing.
+from __future__ import annotations
+
+from ansible_collections.lvs.ipvs.plugins.module_utils import _conn as conn
+from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.module_utils import _rules as rules
+
+V6 = model.service_key("udp", "2001:db8::1", 5060)
+
+
+def test_service_rule_matches_ipvsadm_order():
+    service = model.build_service(V6, "sh", ["sh-port"], None, 120, "64", "sip")
+    assert rules.service_rule(service) == "-A -u [2001:db8::1]:5060 -s sh -p 120 -M 64 --pe sip -b sh-port"
+    fwm = model.build_service(model.service_key(fwmark=5, family="ipv6"), "mh", ["mh-fallback"], one_packet=True)
+    assert rules.service_rule(fwm) == "-A -f 5 -6 -s mh -o -b mh-fallback"
+
+
+def test_host_netmask_is_not_printed():
+    key = model.service_key("tcp", "192.0.2.1", 80)
+    assert rules.service_rule(model.build_service(key, "rr", persistent=True)) == "-A -t 192.0.2.1:80 -s rr -p 300"
+
+
+def test_server_rules():
+    key = model.service_key("tcp", "192.0.2.1", 80)
+    gue = model.build_dest(key, "2001:db8::10", forwarding_method="tunnel", tunnel_type="gue", tunnel_port=6080, tunnel_checksum="remcsum")
+    assert rules.server_rule(key, gue) == "-a -t 192.0.2.1:80 -r [2001:db8::10]:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-remcsum"
+    nat = model.build_dest(key, "10.0.0.2", 8080, "masquerade", 0, 100, 50)
+    assert rules.server_rule(key, nat) == "-a -t 192.0.2.1:80 -r 10.0.0.2:8080 -m -w 0 -x 100 -y 50"
+
+
+PROC = """Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData
+TCP C0A80A02 D4A4 C0000201 0050 0A000002 1F90 ESTABLISHED    899
+UDP 2001:0db8:0000:0000:0000:0000:0000:0007 13C4 2001:0db8:0000:0000:0000:0000:0000:0001 13C4 0A000009 13C4 UDP            170 sip a1b2c3
+TCP C0A80A02 0000 C0000201 0050 0A000002 0050 NONE           299
+"""
+
+
+def test_connection_table_parsing():
+    entries = conn.parse(PROC)
+    assert len(entries) == 3
+    assert entries[0] == {
+        "protocol": "tcp",
+        "family": "ipv4",
+        "client_address": "192.168.10.2",
+        "client_port": 0xD4A4,
+        "virtual_address": "192.0.2.1",
+        "virtual_port": 80,
+        "server_family": "ipv4",
+        "server_address": "10.0.0.2",
+        "server_port": 8080,
+        "state": "ESTABLISHED",
+        "expires": 899,
+        "persistence_engine": None,
+        "persistence_data": None,
+    }
+    assert entries[1]["virtual_address"] == "2001:db8::1"
+    assert entries[1]["server_address"] == "10.0.0.9"
+    assert entries[1]["persistence_engine"] == "sip"
+    assert entries[2]["state"] == "NONE"
+    assert [conn.matches(e, "tcp", "192.0.2.1", 80) for e in entries] == [True, False, True]
