@@ -3,11 +3,11 @@
 # then runs lint + ansible-test sanity, unit tests (pyroute2 0.7 and 0.9), and the
 # real-kernel layer (netlink core + integration targets) in one QEMU boot.
 #   bash tests/run-all.sh            everything
-#   LAYERS="unit" bash tests/run-all.sh   only some of: lint sanity unit kernel
+#   LAYERS="unit" bash tests/run-all.sh   only some of: lint package sanity unit kernel
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/bin/common.sh"
-LAYERS=${LAYERS:-lint sanity unit kernel}
+LAYERS=${LAYERS:-lint package sanity unit kernel}
 declare -A took=()
 failed=()
 
@@ -22,6 +22,20 @@ layer() {
 
 lint() {
   "$VENV/bin/ruff" check "$ROOT/plugins" "$ROOT/tests" && "$VENV/bin/ruff" format --check "$ROOT/plugins" "$ROOT/tests"
+}
+
+# The built tarball installs, documents its modules, and a module runs from it.
+package() {
+  local work
+  work=$(mktemp -d)
+  (cd "$ROOT" && "$VENV/bin/ansible-galaxy" collection build --force --output-path "$work" >/dev/null) &&
+    "$VENV/bin/ansible-galaxy" collection install -p "$work/installed" "$work"/lvs-ipvs-*.tar.gz >/dev/null &&
+    ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible-doc" lvs.ipvs.ipvs_service lvs.ipvs.ipvs_server lvs.ipvs.ipvs_info >/dev/null &&
+    ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible" localhost -m lvs.ipvs.ipvs_info -a 'gather=info' \
+      -e ansible_python_interpreter="$VENV/bin/python" 2>/dev/null | grep -q '"loaded"'
+  local rc=$?
+  rm -rf "$work"
+  return $rc
 }
 
 sanity() {
@@ -45,10 +59,11 @@ log "=== setup"
 "$ROOT/tests/bin/setup.sh"
 took[setup]=$((SECONDS - started))
 layer lint lint
+layer package package
 layer sanity sanity
 layer unit unit
 layer kernel kernel
-for name in setup lint sanity unit kernel; do
+for name in setup lint package sanity unit kernel; do
   [[ -n ${took[$name]:-} ]] && log "$name: ${took[$name]} s"
 done
 if ((${#failed[@]})); then

@@ -5,7 +5,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 
-APT_PACKAGES=(qemu-system-x86 kmod ipvsadm keepalived iproute2 busybox-static python3-venv git rsync)
+APT_PACKAGES=(qemu-system-x86 kmod ipvsadm keepalived iproute2 busybox-static python3-venv git rsync shellcheck)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -17,22 +17,23 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# $1 venv dir, rest: pip requirement arguments
+# $1 venv dir, $2 requirements file; rebuilt when the file's content changes
 make_venv() {
-  local dir=$1; shift
+  local dir=$1 requirements=$2
   local stamp="$dir/.requirements"
-  local want="$*"
+  local want
+  want=$(cat "$requirements")
   if [[ -x $dir/bin/python && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
     return
   fi
   log "creating $dir"
   rm -rf "$dir"
   "$PYTHON" -m venv "$dir"
-  "$dir/bin/pip" install -q --disable-pip-version-check "$@" 2>&1 | grep -v "^WARNING: Location" >&2 || true
+  "$dir/bin/pip" install -q --disable-pip-version-check -r "$requirements" 2>&1 | grep -v "^WARNING: Location" >&2 || true
   "$dir/bin/python" -c "import pyroute2, netaddr"
   echo "$want" > "$stamp"
 }
 
-make_venv "$VENV" -r "$ROOT/tests/requirements.txt"
-make_venv "$VENV_PYROUTE2_07" -r "$ROOT/tests/requirements-pyroute2-0.7.txt"
+make_venv "$VENV" "$ROOT/tests/requirements.txt"
+make_venv "$VENV_PYROUTE2_07" "$ROOT/tests/requirements-pyroute2-0.7.txt"
 log "setup done: $("$VENV/bin/python" -c 'import pyroute2, ansible; print("ansible-core", ansible.__version__ if hasattr(ansible, "__version__") else "", "pyroute2", pyroute2.__version__)' 2>/dev/null || true)"

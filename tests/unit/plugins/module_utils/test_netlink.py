@@ -155,3 +155,31 @@ def test_hashed_flag_from_a_dump_is_ignored():
 def test_every_command_of_ip_vs_h_is_declared():
     commands = {name: value for name, value in vars(nl).items() if name.startswith("CMD_")}
     assert sorted(commands.values()) == list(range(1, 18))
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.key.label())
+def test_new_and_set_service_carry_the_four_mandatory_attributes(service):
+    # the kernel refuses NEW/SET_SERVICE with EINVAL when any of these is missing
+    names = [attr[0] for attr in model.service_attrs(service)]
+    for mandatory in ("IPVS_SVC_ATTR_SCHED_NAME", "IPVS_SVC_ATTR_FLAGS", "IPVS_SVC_ATTR_TIMEOUT", "IPVS_SVC_ATTR_NETMASK"):
+        assert mandatory in names
+
+
+def test_flags_are_sent_with_a_full_mask():
+    # the kernel merges flags through the mask: a full mask clears what we do not set
+    flags = dict(model.service_attrs(SERVICES[0]))["IPVS_SVC_ATTR_FLAGS"]
+    assert flags == {"flags": 0, "mask": 0xFFFFFFFF}
+
+
+@pytest.mark.parametrize("dest", DESTS, ids=lambda d: d.key.label())
+def test_new_and_set_dest_carry_the_mandatory_attributes(dest):
+    names = [attr[0] for attr in model.dest_attrs(dest)]
+    for mandatory in (
+        "IPVS_DEST_ATTR_ADDR",
+        "IPVS_DEST_ATTR_PORT",
+        "IPVS_DEST_ATTR_FWD_METHOD",
+        "IPVS_DEST_ATTR_WEIGHT",
+        "IPVS_DEST_ATTR_U_THRESH",
+        "IPVS_DEST_ATTR_L_THRESH",
+    ):
+        assert mandatory in names
