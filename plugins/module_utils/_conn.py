@@ -42,6 +42,8 @@ def parse_line(line: str) -> dict | None:
         "expires": int(words[8]),
         "persistence_engine": words[9] if len(words) > 9 else None,
         "persistence_data": words[10] if len(words) > 10 else None,
+        # persistence templates are the entries without a client port
+        "template": words[2] == "0000",
     }
 
 

@@ -211,7 +211,8 @@ class ipvs_msg(genlmsg):
             ("IPVS_DAEMON_ATTR_SYNC_MAXLEN", "uint16"),
             ("IPVS_DAEMON_ATTR_MCAST_GROUP", "cdata"),
             ("IPVS_DAEMON_ATTR_MCAST_GROUP6", "cdata"),
-            ("IPVS_DAEMON_ATTR_MCAST_PORT", "be16"),
+            # host order, unlike every other port of this family (nla_get_u16 in ip_vs_ctl.c)
+            ("IPVS_DAEMON_ATTR_MCAST_PORT", "uint16"),
             ("IPVS_DAEMON_ATTR_MCAST_TTL", "uint8"),
         )
 

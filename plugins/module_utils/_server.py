@@ -63,7 +63,7 @@ def wait_for_drain(client, service, key, params: dict, applied: list, sleep=time
         sleep(params["drain_poll_interval"])
 
 
-def run(params: dict, check_mode: bool, load_module, warn=lambda text: None) -> dict:
+def run(params: dict, check_mode: bool, diff: bool, load_module, warn=lambda text: None) -> dict:
     service = common.service_key_of(params["service"])
     state = params["state"]
     desired = common.dest_of(service, params) if state == "present" else None
@@ -76,7 +76,7 @@ def run(params: dict, check_mode: bool, load_module, warn=lambda text: None) -> 
         servers = current.servers_of(service)
         ops = operations(state, service, servers, desired, key)
         applied = client.apply(ops) if ops and not check_mode else []
-        result = report(service, key, servers, ops)
+        result = report(service, key, servers, ops, diff)
         if state == "drained" and key not in servers:
             warn("real server %s is not part of %s: nothing to drain" % (key.label(), service.label()))
         elif state == "drained" and params["wait_for_drain"] and not check_mode:
@@ -89,15 +89,17 @@ def run(params: dict, check_mode: bool, load_module, warn=lambda text: None) -> 
     return result
 
 
-def report(service: model.ServiceKey, key: model.DestKey, servers: dict, ops: list) -> dict:
+def report(service: model.ServiceKey, key: model.DestKey, servers: dict, ops: list, diff: bool) -> dict:
     after = plan.simulate(plan.Table({}, {service: servers}), ops).servers_of(service).get(key)
     before = servers.get(key)
-    return {
+    result = {
         "changed": bool(ops),
         "server": after.as_dict() if after else None,
         "operations": [op.as_dict() for op in ops],
-        "diff": {
+    }
+    if diff:
+        result["diff"] = {
             "before": server_rule(service, before) + "\n" if before else "",
             "after": server_rule(service, after) + "\n" if after else "",
-        },
-    }
+        }
+    return result

@@ -40,7 +40,7 @@ def operations(current: plan.Table, key: model.ServiceKey, desired: plan.Desired
     return plan.plan_table(current, [desired])
 
 
-def run(params: dict, check_mode: bool, load_module) -> dict:
+def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
     key = common.service_key_of(params)
     desired = desired_of(params)
     client = common.open_client(load_module, check_mode)
@@ -54,13 +54,15 @@ def run(params: dict, check_mode: bool, load_module) -> dict:
             client.close()
     after = plan.simulate(current, ops)
     service = after.services.get(key)
-    return {
+    result = {
         "changed": bool(ops),
         "service": service.as_dict() if service else None,
         "servers": [dest.as_dict() for dest in sorted(after.servers_of(key).values(), key=lambda dest: dest.key)],
         "operations": [op.as_dict() for op in ops],
-        "diff": {
+    }
+    if diff:
+        result["diff"] = {
             "before": render(current.services.get(key), current.servers_of(key).values()),
             "after": render(service, after.servers_of(key).values()),
-        },
-    }
+        }
+    return result

@@ -19,6 +19,7 @@ author:
 extends_documentation_fragment:
   - lvs.ipvs.attributes.INFO_MODULE
   - lvs.ipvs.attributes.REQUIREMENTS
+  - lvs.ipvs.service
 options:
   gather:
     description:
@@ -32,32 +33,10 @@ options:
     elements: str
     choices: [connections, daemons, info, servers, services, stats, timeouts]
     default: [info, services, servers, stats, timeouts, daemons]
-  service:
-    description:
-      - Report only this service (as C(ipvsadm -L -t VIP:PORT)), and only its connections.
-      - Connections of firewall-mark services cannot be told apart in the kernel's
-        table, so with O(service.fwmark) every connection is returned.
-    type: dict
-    suboptions:
-      protocol:
-        description: Protocol of the service.
-        type: str
-        choices: [sctp, tcp, udp]
-        default: tcp
-      address:
-        description: Virtual address of the service.
-        type: str
-      port:
-        description: Virtual port of the service.
-        type: int
-      fwmark:
-        description: Firewall mark of the service.
-        type: int
-      family:
-        description: Address family of a firewall-mark service.
-        type: str
-        choices: [ipv4, ipv6]
 notes:
+  - With O(service), only that service is reported (as C(ipvsadm -L -t VIP:PORT)), and only its connections.
+    Connections of firewall-mark services cannot be told apart in the kernel's table, so with O(service.fwmark)
+    every connection is returned.
   - Numbers are exact and addresses numeric, as with C(ipvsadm -L -n --exact).
   - Sorted by protocol, address and port, as C(ipvsadm --sort) does.
 seealso:
@@ -137,14 +116,16 @@ daemons:
   sample:
     - {role: master, interface: eth1, syncid: 7, sync_maxlen: 1472, mcast_group: 224.0.0.81, mcast_port: 8848, mcast_ttl: 1}
 connections:
-  description: Connection entries; C(state) is the protocol state (ESTABLISHED, SYN_RECV, FIN_WAIT, TIME_WAIT, CLOSE_WAIT, NONE for templates, ...).
+  description:
+    - Connection entries; C(state) is the protocol state (ESTABLISHED, SYN_RECV, FIN_WAIT, TIME_WAIT, CLOSE_WAIT, ...).
+    - Persistence templates have C(template=true) and client port 0; the kernel shows their state as NONE or ASSURED.
   returned: with V(connections)
   type: list
   elements: dict
   sample:
     - {protocol: tcp, family: ipv4, client_address: 198.51.100.7, client_port: 51234, virtual_address: 192.0.2.10,
        virtual_port: 80, server_family: ipv4, server_address: 10.0.0.11, server_port: 80, state: ESTABLISHED,
-       expires: 897, persistence_engine: null, persistence_data: null}
+       expires: 897, persistence_engine: null, persistence_data: null, template: false}
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -20,32 +20,10 @@ author:
 extends_documentation_fragment:
   - lvs.ipvs.attributes
   - lvs.ipvs.attributes.REQUIREMENTS
+  - lvs.ipvs.service
 options:
   service:
-    description:
-      - The virtual service, identified as in M(lvs.ipvs.ipvs_service). It must exist; a
-        missing service fails the task for every O(state).
-    type: dict
     required: true
-    suboptions:
-      protocol:
-        description: Protocol of the service; ignored with O(service.fwmark).
-        type: str
-        choices: [sctp, tcp, udp]
-        default: tcp
-      address:
-        description: Virtual address of the service.
-        type: str
-      port:
-        description: Virtual port of the service.
-        type: int
-      fwmark:
-        description: Firewall mark of the service.
-        type: int
-      family:
-        description: Address family of a firewall-mark service.
-        type: str
-        choices: [ipv4, ipv6]
   address:
     description:
       - IPv4 or IPv6 address of the real server. An address of the other family than
@@ -121,6 +99,7 @@ options:
     type: float
     default: 1.0
 notes:
+  - The service named by O(service) must exist; a missing service fails the task for every O(state).
   - Counterparts of C(ipvsadm -a) (add), C(-e) (edit) and C(-d) (delete).
   - "How draining behaves depends on two director sysctls. With persistence, a client
     whose persistence template still points at a drained server keeps being sent there
@@ -237,11 +216,9 @@ def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     common.require_libraries(module)
     try:
-        result = server.run(module.params, module.check_mode, common.module_loader(module), warn=module.warn)
+        result = server.run(module.params, module.check_mode, module._diff, common.module_loader(module), warn=module.warn)
     except IpvsError as exc:
         module.fail_json(msg=exc.message, **exc.result())
-    if not module._diff:
-        result.pop("diff")
     module.exit_json(**result)
 
 

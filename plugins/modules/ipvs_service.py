@@ -318,11 +318,9 @@ def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **common.SERVICE_ID_RULES)
     common.require_libraries(module)
     try:
-        result = service.run(module.params, module.check_mode, common.module_loader(module))
+        result = service.run(module.params, module.check_mode, module._diff, common.module_loader(module))
     except IpvsError as exc:
         module.fail_json(msg=exc.message, **exc.result())
-    if not module._diff:
-        result.pop("diff")
     module.exit_json(**result)
 
 

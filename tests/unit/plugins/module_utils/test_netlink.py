@@ -183,3 +183,9 @@ def test_new_and_set_dest_carry_the_mandatory_attributes(dest):
         "IPVS_DEST_ATTR_L_THRESH",
     ):
         assert mandatory in names
+
+
+def test_sync_daemon_port_is_host_order():
+    # seen on Linux 6.1: the default port 8848 reads back as 36898 if decoded as be16
+    decoded = roundtrip([["IPVS_CMD_ATTR_DAEMON", {"attrs": [["IPVS_DAEMON_ATTR_MCAST_PORT", 8848]]}]], cmd=nl.CMD_NEW_DAEMON)
+    assert struct.pack("=H", 8848) in bytes(decoded.data)

@@ -52,9 +52,11 @@ def test_connection_table_parsing():
         "expires": 899,
         "persistence_engine": None,
         "persistence_data": None,
+        "template": False,
     }
     assert entries[1]["virtual_address"] == "2001:db8::1"
     assert entries[1]["server_address"] == "10.0.0.9"
     assert entries[1]["persistence_engine"] == "sip"
     assert entries[2]["state"] == "NONE"
+    assert entries[2]["template"]
     assert [conn.matches(e, "tcp", "192.0.2.1", 80) for e in entries] == [True, False, True]
