@@ -21,7 +21,9 @@ layer() {
 }
 
 lint() {
-  "$VENV/bin/ruff" check "$ROOT/plugins" "$ROOT/tests" && "$VENV/bin/ruff" format --check "$ROOT/plugins" "$ROOT/tests"
+  "$VENV/bin/ruff" check "$ROOT/plugins" "$ROOT/tests" &&
+    "$VENV/bin/ruff" format --check "$ROOT/plugins" "$ROOT/tests" &&
+    "$VENV/bin/python" "$ROOT/tests/bin/check_targets.py" "$ROOT"
 }
 
 # The built tarball installs, documents its modules, and a module runs from it.

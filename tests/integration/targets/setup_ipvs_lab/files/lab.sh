@@ -3,10 +3,15 @@
 # namespaces, wired with veth pairs. Documentation address ranges only:
 #   client  198.51.100.2/24  <-> director 198.51.100.1   (VIP 192.0.2.100 on lvs-vip0)
 #   rsN     203.0.113.N+1/24 <-> director 203.0.113.1    (default route back via the director: NAT)
-#   lab.sh up [N_SERVERS] | down | client ARGS... | connections
+#   lab.sh up [N_SERVERS] | down | client ARGS... | rundir
+# Run from inside a named network namespace (a test lane), the lab's own namespaces
+# and run folder take that name as prefix, so lanes can run side by side.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-run=/run/lvs-ipvs-lab
+prefix=$(ip netns identify $$ 2>/dev/null || true)
+prefix=${prefix:-lvs}
+run=/run/$prefix-ipvs-lab
+client_ns=$prefix-client
 py=${LAB_PYTHON:-python3}
 
 up() {
@@ -16,22 +21,23 @@ up() {
   sysctl -qw net.ipv4.ip_forward=1
   ip link add lvs-vip0 type dummy && ip link set lvs-vip0 up
   ip addr add 192.0.2.100/32 dev lvs-vip0
-  ip netns add lvs-client
-  ip link add lvs-c0 type veth peer name eth0 netns lvs-client
+  ip netns add "$client_ns"
+  ip link add lvs-c0 type veth peer name eth0 netns "$client_ns"
   ip addr add 198.51.100.1/24 dev lvs-c0 && ip link set lvs-c0 up
-  ip -n lvs-client addr add 198.51.100.2/24 dev eth0
-  ip -n lvs-client link set eth0 up && ip -n lvs-client link set lo up
-  ip -n lvs-client route add default via 198.51.100.1
+  ip -n "$client_ns" addr add 198.51.100.2/24 dev eth0
+  ip -n "$client_ns" link set eth0 up && ip -n "$client_ns" link set lo up
+  ip -n "$client_ns" route add default via 198.51.100.1
   ip link add lvs-rs type bridge && ip link set lvs-rs up
   ip addr add 203.0.113.1/24 dev lvs-rs
   for i in $(seq 1 "$servers"); do
-    ip netns add "lvs-rs$i"
-    ip link add "lvs-r$i" type veth peer name eth0 netns "lvs-rs$i"
+    local ns=$prefix-rs$i
+    ip netns add "$ns"
+    ip link add "lvs-r$i" type veth peer name eth0 netns "$ns"
     ip link set "lvs-r$i" master lvs-rs up
-    ip -n "lvs-rs$i" addr add "203.0.113.$((i + 1))/24" dev eth0
-    ip -n "lvs-rs$i" link set eth0 up && ip -n "lvs-rs$i" link set lo up
-    ip -n "lvs-rs$i" route add default via 203.0.113.1
-    ip netns exec "lvs-rs$i" "$py" "$here/echo.py" serve "203.0.113.$((i + 1))" 8080 "rs$i" \
+    ip -n "$ns" addr add "203.0.113.$((i + 1))/24" dev eth0
+    ip -n "$ns" link set eth0 up && ip -n "$ns" link set lo up
+    ip -n "$ns" route add default via 203.0.113.1
+    ip netns exec "$ns" "$py" "$here/echo.py" serve "203.0.113.$((i + 1))" 8080 "rs$i" \
       > "$run/rs$i.log" 2>&1 &
     echo $! > "$run/rs$i.pid"
   done
@@ -48,13 +54,14 @@ down() {
     [[ -f $pid ]] && kill "$(cat "$pid")" 2>/dev/null || true
   done
   rm -rf "$run"
-  for ns in $(ip netns list | awk '/^lvs-/{print $1}'); do ip netns del "$ns"; done
+  for ns in $(ip netns list | awk -v p="$prefix-" 'index($1, p) == 1 {print $1}'); do ip netns del "$ns"; done
   for dev in lvs-vip0 lvs-c0 lvs-rs; do ip link del "$dev" 2>/dev/null || true; done
 }
 
 case ${1:-} in
   up) up "${2:-2}" ;;
   down) down ;;
-  client) shift; exec ip netns exec lvs-client "$py" "$here/echo.py" "$@" ;;
-  *) echo "usage: $0 up [N] | down | client ARGS..." >&2; exit 2 ;;
+  client) shift; exec ip netns exec "$client_ns" "$py" "$here/echo.py" "$@" ;;
+  rundir) echo "$run" ;;
+  *) echo "usage: $0 up [N] | down | client ARGS... | rundir" >&2; exit 2 ;;
 esac
