@@ -166,6 +166,12 @@ class IpvsClient:
             applied.append(op.as_dict())
         return applied
 
+    def set_timeouts(self, timeouts: dict) -> None:
+        """SET_CONFIG; a timeout left out (sent as 0) keeps its value."""
+        names = {"tcp": "IPVS_CMD_ATTR_TIMEOUT_TCP", "tcp_fin": "IPVS_CMD_ATTR_TIMEOUT_TCP_FIN", "udp": "IPVS_CMD_ATTR_TIMEOUT_UDP"}
+        attrs = [[attr, timeouts.get(name, 0)] for name, attr in names.items()]
+        self._checked(nl.CMD_SET_CONFIG, attrs, "set the timeouts to %s" % timeouts)
+
     def zero(self, key: model.ServiceKey | None = None) -> None:
         attrs = [] if key is None else [["IPVS_CMD_ATTR_SERVICE", {"attrs": model.service_id_attrs(key)}]]
         self._checked(nl.CMD_ZERO, attrs, "zero the counters of %s" % (key.label() if key else "all services"))
