@@ -11,6 +11,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
 from ansible_collections.lvs.ipvs.plugins.module_utils._plan import Table
 
+NAMESPACE_SPEC = dict(namespace=dict(type="str"))
 SERVICE_ID_SPEC = dict(
     protocol=dict(type="str", choices=sorted(model.PROTOCOLS), default="tcp"),
     address=dict(type="str"),

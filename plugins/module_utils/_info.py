@@ -7,6 +7,7 @@ from __future__ import annotations
 from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
 from ansible_collections.lvs.ipvs.plugins.module_utils import _conn as conn
 from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
+from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
 
 GATHER_CHOICES = ("info", "services", "servers", "stats", "timeouts", "daemons", "connections")
 GATHER_DEFAULT = ["info", "services", "servers", "stats", "timeouts", "daemons"]
@@ -26,6 +27,7 @@ def service_dict(state, gather: set) -> dict:
 
 
 def run(params: dict) -> dict:
+    netns.enter(params.get("namespace"))
     gather = set(params["gather"])
     key = common.service_key_of(params["service"]) if params.get("service") else None
     result: dict = {"changed": False, "loaded": kernel.ipvs_loaded()}

@@ -166,6 +166,14 @@ class IpvsClient:
             applied.append(op.as_dict())
         return applied
 
+    def start_daemon(self, attrs: list) -> None:
+        """NEW_DAEMON; raises NetlinkError for the caller to explain."""
+        self._request(nl.CMD_NEW_DAEMON, [["IPVS_CMD_ATTR_DAEMON", {"attrs": attrs}]])
+
+    def stop_daemon(self, role: str) -> None:
+        state = {"master": nl.STATE_MASTER, "backup": nl.STATE_BACKUP}[role]
+        self._request(nl.CMD_DEL_DAEMON, [["IPVS_CMD_ATTR_DAEMON", {"attrs": [["IPVS_DAEMON_ATTR_STATE", state]]}]])
+
     def set_timeouts(self, timeouts: dict) -> None:
         """SET_CONFIG; a timeout left out (sent as 0) keeps its value."""
         names = {"tcp": "IPVS_CMD_ATTR_TIMEOUT_TCP", "tcp_fin": "IPVS_CMD_ATTR_TIMEOUT_TCP_FIN", "udp": "IPVS_CMD_ATTR_TIMEOUT_UDP"}

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 from ansible_collections.lvs.ipvs.plugins.module_utils._rules import server_rule
@@ -64,6 +65,7 @@ def wait_for_drain(client, service, key, params: dict, applied: list, sleep=time
 
 
 def run(params: dict, check_mode: bool, diff: bool, load_module, warn=lambda text: None) -> dict:
+    netns.enter(params.get("namespace"))
     service = common.service_key_of(params["service"])
     state = params["state"]
     desired = common.dest_of(service, params) if state == "present" else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils._rules import render
 
@@ -41,6 +42,7 @@ def operations(current: plan.Table, key: model.ServiceKey, desired: plan.Desired
 
 
 def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
+    netns.enter(params.get("namespace"))
     key = common.service_key_of(params)
     desired = desired_of(params)
     client = common.open_client(load_module, check_mode)

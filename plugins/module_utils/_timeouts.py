@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
+from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
 NAMES = ("tcp", "tcp_fin", "udp")
@@ -34,6 +35,7 @@ def plan(current: dict, desired: dict) -> dict:
 
 
 def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
+    netns.enter(params.get("namespace"))
     desired = desired_of(params)
     client = common.open_client(load_module, check_mode)
     try:

@@ -19,6 +19,7 @@ author:
 extends_documentation_fragment:
   - lvs.ipvs.attributes.INFO_MODULE
   - lvs.ipvs.attributes.REQUIREMENTS
+  - lvs.ipvs.namespace
   - lvs.ipvs.service
 options:
   gather:
@@ -137,6 +138,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
 def main() -> None:
     argument_spec = dict(
+        common.NAMESPACE_SPEC,
         gather=dict(type="list", elements="str", choices=sorted(info.GATHER_CHOICES), default=info.GATHER_DEFAULT),
         service=dict(type="dict", options=common.SERVICE_ID_SPEC, **common.SERVICE_ID_RULES),
     )

@@ -20,6 +20,7 @@ author:
 extends_documentation_fragment:
   - lvs.ipvs.attributes
   - lvs.ipvs.attributes.REQUIREMENTS
+  - lvs.ipvs.namespace
   - lvs.ipvs.service
 options:
   service:
@@ -205,7 +206,8 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
 def main() -> None:
     argument_spec = dict(
-        common.SERVER_SPEC,
+        common.NAMESPACE_SPEC,
+        **common.SERVER_SPEC,
         service=dict(type="dict", required=True, options=common.SERVICE_ID_SPEC, **common.SERVICE_ID_RULES),
         state=dict(type="str", choices=["absent", "drained", "present"], default="present"),
         wait_for_drain=dict(type="bool", default=False),

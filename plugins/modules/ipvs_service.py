@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - lvs.ipvs.attributes
   - lvs.ipvs.attributes.REQUIREMENTS
+  - lvs.ipvs.namespace
 options:
   protocol:
     description:
@@ -303,7 +304,8 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
 def main() -> None:
     argument_spec = dict(
-        common.SERVICE_ID_SPEC,
+        common.NAMESPACE_SPEC,
+        **common.SERVICE_ID_SPEC,
         scheduler=dict(type="str", choices=["dh", "fo", "lblc", "lblcr", "lc", "mh", "nq", "ovf", "rr", "sed", "sh", "twos", "wlc", "wrr"], default="wlc"),
         scheduler_flags=dict(type="list", elements="str", choices=["mh-fallback", "mh-port", "sh-fallback", "sh-port"]),
         persistent=dict(type="bool"),

@@ -20,6 +20,7 @@ author:
 extends_documentation_fragment:
   - lvs.ipvs.attributes
   - lvs.ipvs.attributes.REQUIREMENTS
+  - lvs.ipvs.namespace
 options:
   tcp:
     description: Idle timeout of established TCP connections, in seconds (kernel default 900).
@@ -70,7 +71,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
 
 def main() -> None:
-    argument_spec = dict(tcp=dict(type="int"), tcp_fin=dict(type="int"), udp=dict(type="int"))
+    argument_spec = dict(common.NAMESPACE_SPEC, tcp=dict(type="int"), tcp_fin=dict(type="int"), udp=dict(type="int"))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, required_one_of=[("tcp", "tcp_fin", "udp")])
     common.require_libraries(module)
     try:
