@@ -44,16 +44,27 @@ def require_libraries(module) -> None:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=str(model.NETADDR_IMPORT_ERROR))
 
 
-def module_loader(module):
-    """A ``load_module(name)`` that runs modprobe and fails the task if it cannot."""
+class Modprobe:
+    """Loads (call it) and unloads kernel modules with modprobe, failing the task if it cannot."""
 
-    def load(name: str) -> None:
-        modprobe = module.get_bin_path("modprobe", required=True)
-        rc, _out, err = module.run_command([modprobe, name])
+    def __init__(self, module):
+        self._module = module
+
+    def __call__(self, name: str, *options: str) -> None:
+        self._run([name, *options], "load %s" % name)
+
+    def unload(self, *names: str) -> None:
+        self._run(["-r", *names], "unload %s" % " ".join(names))
+
+    def _run(self, arguments: list, what: str) -> None:
+        modprobe = self._module.get_bin_path("modprobe", required=True)
+        rc, _out, err = self._module.run_command([modprobe, *arguments])
         if rc != 0:
-            module.fail_json(msg="IPVS is missing and 'modprobe %s' failed: %s" % (name, err.strip()))
+            self._module.fail_json(msg="cannot %s: 'modprobe %s' failed: %s" % (what, " ".join(arguments), err.strip()))
 
-    return load
+
+def module_loader(module) -> Modprobe:
+    return Modprobe(module)
 
 
 def open_client(load_module, check_mode: bool):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything that needs a kernel with IPVS, in one boot: the netlink core under each
-# supported pyroute2 series, the ip_vs loading target on its own (it unloads IPVS),
-# then the other integration targets in two lanes side by side. Each lane runs in a
+# supported pyroute2 series, the targets that must run alone in the initial network
+# namespace (they unload or reload ip_vs, or set host-wide conntrack sizes), then the
+# other integration targets in two lanes side by side. Each lane runs in a
 # network namespace of its own, so each has its own IPVS table and lab; the guest's
 # second CPU would otherwise idle while a module starts.
 set -uo pipefail
@@ -18,8 +19,8 @@ for venv in "$VENV_PYROUTE2_07" "$VENV"; do
 done
 
 started=$SECONDS
-"$ROOT/tests/bin/integration.sh" ipvs_load || status=1
-log "target ipvs_load: $((SECONDS - started)) s"
+"$ROOT/tests/bin/integration.sh" ipvs_load conntrack_tuning || status=1
+log "targets run alone: $((SECONDS - started)) s"
 
 started=$SECONDS
 pids=()

@@ -1,0 +1,308 @@
+# Copyright: lvs.ipvs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The work of lvs.ipvs.conntrack_tuning: netfilter conntrack and IPVS kernel knobs,
+their persistence across reboots, and conntrack sizing."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
+from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
+
+
+@dataclass(frozen=True)
+class Knob:
+    path: str  # under /proc/sys, or absolute for a module parameter
+    low: int = 0
+    high: int = 2**31 - 1
+    count: int = 1  # how many integers the value holds (sync_threshold has two)
+
+    @property
+    def sysctl(self) -> str | None:
+        """The sysctl name, for /etc/sysctl.d (module parameters have none)."""
+        return None if self.path.startswith("/") else self.path.replace("/", ".")
+
+
+def _bool(path: str) -> Knob:
+    return Knob(path, 0, 1)
+
+
+_NF = "net/netfilter/nf_conntrack_"
+_TCP_STATES = ("established", "syn_sent", "syn_recv", "fin_wait", "close_wait", "last_ack", "time_wait", "close", "max_retrans", "unacknowledged")
+CONNTRACK = {
+    "max": Knob(_NF + "max", 1),
+    # the hash table; only its module parameter resizes it at run time
+    "buckets": Knob("/sys/module/nf_conntrack/parameters/hashsize", 1, 2**26),
+    "expect_max": Knob(_NF + "expect_max", 1),
+    "tcp_loose": _bool(_NF + "tcp_loose"),
+    "tcp_be_liberal": _bool(_NF + "tcp_be_liberal"),
+    "tcp_max_retrans": Knob(_NF + "tcp_max_retrans"),
+    "acct": _bool(_NF + "acct"),
+    "timestamp": _bool(_NF + "timestamp"),
+    "udp_timeout": Knob(_NF + "udp_timeout"),
+    "udp_timeout_stream": Knob(_NF + "udp_timeout_stream"),
+    "icmp_timeout": Knob(_NF + "icmp_timeout"),
+    "icmpv6_timeout": Knob(_NF + "icmpv6_timeout"),
+    "generic_timeout": Knob(_NF + "generic_timeout"),
+}
+CONNTRACK.update({"tcp_timeout_" + state: Knob(_NF + "tcp_timeout_" + state) for state in _TCP_STATES})
+
+_VS = "net/ipv4/vs/"
+IPVS = {name: _bool(_VS + name) for name in (
+    "backup_only", "cache_bypass", "conntrack", "expire_nodest_conn", "expire_quiescent_template",
+    "ignore_tunneled", "nat_icmp_send", "pmtu_disc", "schedule_icmp", "sloppy_sctp", "sloppy_tcp",
+    "snat_reroute", "sync_persist_mode", "run_estimation",
+)}  # fmt: skip
+IPVS.update(
+    {
+        "am_droprate": Knob(_VS + "am_droprate"),
+        "amemthresh": Knob(_VS + "amemthresh"),
+        # bit 0: reschedule reused ports, bit 1: also for persistent services... (0..3)
+        "conn_reuse_mode": Knob(_VS + "conn_reuse_mode", 0, 3),
+        "drop_entry": Knob(_VS + "drop_entry", 0, 3),
+        "drop_packet": Knob(_VS + "drop_packet", 0, 3),
+        "secure_tcp": Knob(_VS + "secure_tcp", 0, 3),
+        "sync_ports": Knob(_VS + "sync_ports", 1, 1024),
+        "sync_qlen_max": Knob(_VS + "sync_qlen_max", 1),
+        "sync_refresh_period": Knob(_VS + "sync_refresh_period"),
+        "sync_retries": Knob(_VS + "sync_retries", 0, 3),
+        "sync_sock_size": Knob(_VS + "sync_sock_size"),
+        "sync_threshold": Knob(_VS + "sync_threshold", 0, 2**31 - 1, 2),
+        "sync_version": Knob(_VS + "sync_version", 0, 1),
+    }
+)
+CONN_TAB_BITS = Knob("/sys/module/ip_vs/parameters/conn_tab_bits", 8, 20)
+
+SYSCTL_FILE = "/etc/sysctl.d/90-lvs-ipvs.conf"
+MODPROBE_FILE = "/etc/modprobe.d/lvs-ipvs.conf"
+MODULES_LOAD_FILE = "/etc/modules-load.d/lvs-ipvs.conf"
+# bytes of one conntrack entry (struct nf_conn with the usual extensions) and one bucket
+ENTRY_BYTES = 320
+BUCKET_BYTES = 8
+
+
+def validate(group: str, table: dict, values: dict | None) -> dict:
+    """Normalised values (tuples of ints) of one option group; unknown keys and
+    out-of-range values fail before anything is written."""
+    wanted = {}
+    for name, value in (values or {}).items():
+        knob = table.get(name)
+        if knob is None:
+            raise IpvsError("%s: unknown setting %r; valid: %s" % (group, name, ", ".join(sorted(table))))
+        numbers = parse_value(value)
+        if numbers is None or len(numbers) != knob.count:
+            raise IpvsError("%s.%s: %r is not %s" % (group, name, value, "an integer" if knob.count == 1 else "%d integers" % knob.count))
+        for number in numbers:
+            if not knob.low <= number <= knob.high:
+                raise IpvsError("%s.%s: %d is out of range %d..%d" % (group, name, number, knob.low, knob.high))
+        wanted[name] = numbers
+    return wanted
+
+
+def parse_value(value) -> tuple | None:
+    if isinstance(value, bool):
+        return (int(value),)
+    if isinstance(value, int):
+        return (value,)
+    words = [str(item) for item in value] if isinstance(value, (list, tuple)) else str(value).split()
+    try:
+        return tuple(int(word) for word in words)
+    except ValueError:
+        return None
+
+
+def sizing(expected: int, budget_mib: int | None, available_bytes: int) -> dict:
+    """nf_conntrack_max with 25% headroom and a power-of-two hash table of a quarter
+    of it; refuses what the budget, or the memory the host has, cannot hold."""
+    if expected < 1:
+        raise IpvsError("expected_connections must be at least 1")
+    maximum = math.ceil(expected * 1.25)
+    buckets = 1 << max(10, (maximum // 4 - 1).bit_length())
+    need = maximum * ENTRY_BYTES + buckets * BUCKET_BYTES
+    mib = need / 2**20
+    if budget_mib is not None and need > budget_mib * 2**20:
+        raise IpvsError("%d connections need %.0f MiB of conntrack memory, above memory_budget_mb %d" % (expected, mib, budget_mib))
+    if need > available_bytes:
+        raise IpvsError("%d connections need %.0f MiB of conntrack memory; this host has %.0f MiB available" % (expected, mib, available_bytes / 2**20))
+    return {"max": (maximum,), "buckets": (buckets,), "memory_mib": round(mib, 1)}
+
+
+def available_memory(meminfo: str) -> int:
+    for line in meminfo.splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    raise IpvsError("cannot read MemAvailable from /proc/meminfo")
+
+
+def knob_path(knob: Knob) -> str:
+    return knob.path if knob.path.startswith("/") else "/proc/sys/" + knob.path
+
+
+def read_knob(knob: Knob) -> tuple | None:
+    try:
+        with open(knob_path(knob)) as handle:
+            return parse_value(handle.read())
+    except FileNotFoundError:
+        return None
+
+
+def write_knob(knob: Knob, value: tuple) -> None:
+    with open(knob_path(knob), "w") as handle:
+        handle.write(" ".join(str(number) for number in value))
+
+
+def render_sysctl(settings: list) -> str:
+    lines = ["# Managed by lvs.ipvs.conntrack_tuning"]
+    lines += ["%s = %s" % (knob.sysctl, " ".join(map(str, value))) for knob, value in settings if knob.sysctl]
+    return "\n".join(lines) + "\n"
+
+
+def render_modprobe(buckets: tuple | None, conn_tab_bits: int | None) -> str:
+    lines = ["# Managed by lvs.ipvs.conntrack_tuning"]
+    if buckets:
+        lines.append("options nf_conntrack hashsize=%d" % buckets[0])
+    if conn_tab_bits:
+        lines.append("options ip_vs conn_tab_bits=%d" % conn_tab_bits)
+    return "\n".join(lines) + "\n"
+
+
+def read_file(path: str) -> str | None:
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def write_file(path: str, content: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = path + ".lvs-ipvs.tmp"
+    with open(temporary, "w") as handle:
+        handle.write(content)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
+def usage() -> dict:
+    count = read_knob(Knob(_NF + "count"))
+    maximum = read_knob(CONNTRACK["max"])
+    if not count or not maximum:
+        return {"count": None, "max": None, "percent": None}
+    return {"count": count[0], "max": maximum[0], "percent": round(100.0 * count[0] / maximum[0], 2)}
+
+
+def loaded_ipvs_modules() -> list:
+    text = read_file("/proc/modules") or ""
+    return [line.split()[0] for line in text.splitlines() if line.startswith("ip_vs")]
+
+
+def ipvs_services_exist() -> bool:
+    text = read_file("/proc/net/ip_vs") or ""
+    return any(line.startswith(("TCP", "UDP", "SCTP", "FWM")) for line in text.splitlines())
+
+
+def run(params: dict, check_mode: bool, diff: bool, load_module, warn=lambda text: None) -> dict:
+    netns.enter(params.get("namespace"))
+    if params.get("namespace") and params["persist"]:
+        raise IpvsError("persist writes host-wide files under /etc; it cannot be combined with namespace")
+    conntrack = validate("conntrack", CONNTRACK, params.get("conntrack"))
+    ipvs = validate("ipvs", IPVS, params.get("ipvs"))
+    bits = params.get("ipvs_conn_tab_bits")
+    if bits is not None and not CONN_TAB_BITS.low <= bits <= CONN_TAB_BITS.high:
+        raise IpvsError("ipvs_conn_tab_bits %d is out of range %d..%d" % (bits, CONN_TAB_BITS.low, CONN_TAB_BITS.high))
+    sized = None
+    if params.get("expected_connections") is not None:
+        sized = sizing(params["expected_connections"], params.get("memory_budget_mb"), available_memory(read_file("/proc/meminfo") or ""))
+        conntrack.setdefault("max", sized["max"])
+        conntrack.setdefault("buckets", sized["buckets"])
+    if (conntrack or sized) and not os.path.isdir("/proc/sys/net/netfilter") and not check_mode:
+        load_module("nf_conntrack")
+    if (ipvs or bits is not None) and not os.path.isdir("/proc/sys/net/ipv4/vs") and not check_mode:
+        load_module("ip_vs")
+
+    wanted = [(CONNTRACK[name], value, "conntrack." + name) for name, value in sorted(conntrack.items())]
+    wanted += [(IPVS[name], value, "ipvs." + name) for name, value in sorted(ipvs.items())]
+    before = {label: read_knob(knob) for knob, _value, label in wanted}
+    changes = {label: value for knob, value, label in wanted if before[label] != value}
+    if changes and not check_mode:
+        apply_values(wanted, changes)
+
+    files = planned_files(params, wanted, conntrack.get("buckets"), bits)
+    file_changes = {path: content for path, content in files.items() if read_file(path) != content}
+    if file_changes and not check_mode:
+        for path, content in file_changes.items():
+            write_file(path, content)
+
+    result = {
+        "changed": bool(changes or file_changes),
+        "values": {label: join(value) for _knob, value, label in wanted},
+        "changes": {label: {"before": join(before[label]), "after": join(value)} for label, value in changes.items()},
+        "files": sorted(file_changes),
+        "sizing": sized,
+    }
+    result.update(conn_tab_bits_state(bits, params, check_mode, load_module, warn))
+    result["changed"] = result["changed"] or result["ipvs_reloaded"]
+    result["usage"] = usage()
+    if diff:
+        result["diff"] = {
+            "before": "".join("%s = %s\n" % (label, join(before[label])) for label in sorted(changes)),
+            "after": "".join("%s = %s\n" % (label, join(changes[label])) for label in sorted(changes)),
+        }
+    return result
+
+
+def join(value: tuple | None) -> str | None:
+    return None if value is None else " ".join(map(str, value))
+
+
+def apply_values(wanted: list, changes: dict) -> None:
+    applied = []
+    for knob, value, label in wanted:
+        if label not in changes:
+            continue
+        try:
+            write_knob(knob, value)
+        except OSError as exc:
+            done = "; applied before it: %s" % ", ".join(applied) if applied else "; nothing was changed"
+            raise IpvsError("cannot set %s to %s (%s): %s%s" % (label, join(value), knob_path(knob), exc.strerror, done), applied=applied) from None
+        applied.append(label)
+
+
+def planned_files(params: dict, wanted: list, buckets: tuple | None, bits: int | None) -> dict:
+    if not params["persist"]:
+        return {}
+    files = {SYSCTL_FILE: render_sysctl([(knob, value) for knob, value, _label in wanted])}
+    if buckets or bits:
+        files[MODPROBE_FILE] = render_modprobe(buckets, bits)
+    modules = [name for name, needed in (("nf_conntrack", any(label.startswith("conntrack.") for *_x, label in wanted)), ("ip_vs", True)) if needed]
+    files[MODULES_LOAD_FILE] = "# Managed by lvs.ipvs.conntrack_tuning\n" + "\n".join(modules) + "\n"
+    return files
+
+
+def conn_tab_bits_state(bits: int | None, params: dict, check_mode: bool, load_module, warn) -> dict:
+    """The IPVS connection table size is fixed when ip_vs loads: report it, and reload
+    ip_vs only when asked and no service would be lost (or when forced)."""
+    current = read_knob(CONN_TAB_BITS)
+    state = {"ipvs_conn_tab_bits": current[0] if current else None, "ipvs_reloaded": False, "ipvs_reload_pending": False}
+    if bits is None or current is None or current[0] == bits:
+        return state
+    if not params["reload_ipvs"]:
+        state["ipvs_reload_pending"] = True
+        warn("ip_vs runs with conn_tab_bits=%d; %d takes effect when ip_vs is reloaded (reload_ipvs=true) or at boot" % (current[0], bits))
+        return state
+    if ipvs_services_exist() and not params["force_reload"]:
+        raise IpvsError(
+            "ip_vs must be reloaded to use conn_tab_bits=%d, which would delete the IPVS services defined now; set force_reload=true to do it anyway" % bits
+        )
+    state["ipvs_reloaded"] = True
+    if not check_mode:
+        # schedulers and engines hold ip_vs; modprobe -r takes them in dependency order
+        load_module.unload(*loaded_ipvs_modules())
+        load_module("ip_vs", "conn_tab_bits=%d" % bits)
+        state["ipvs_conn_tab_bits"] = read_knob(CONN_TAB_BITS)[0]
+    else:
+        state["ipvs_conn_tab_bits"] = bits
+    return state
