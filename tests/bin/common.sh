@@ -1,5 +1,5 @@
 # Shared settings of the test scripts (sourced, not run).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi

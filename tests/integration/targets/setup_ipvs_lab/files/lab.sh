@@ -51,7 +51,7 @@ up() {
 
 down() {
   for pid in "$run"/*.pid; do
-    [[ -f $pid ]] && kill "$(cat "$pid")" 2>/dev/null || true
+    if [[ -f $pid ]]; then kill "$(cat "$pid")" 2>/dev/null || true; fi
   done
   rm -rf "$run"
   for ns in $(ip netns list | awk -v p="$prefix-" 'index($1, p) == 1 {print $1}'); do ip netns del "$ns"; done
