@@ -168,7 +168,8 @@ def main() -> None:
         argument_spec=argument_spec,
         supports_check_mode=True,
         required_one_of=[("conntrack", "ipvs", "expected_connections", "ipvs_conn_tab_bits")],
-        required_by={"memory_budget_mb": "expected_connections", "reload_ipvs": "ipvs_conn_tab_bits"},
+        required_by={"memory_budget_mb": "expected_connections"},
+        required_if=[("reload_ipvs", True, ("ipvs_conn_tab_bits",))],
     )
     try:
         result = tuning.run(module.params, module.check_mode, module._diff, common.module_loader(module), warn=module.warn)

@@ -8,7 +8,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
-from ansible_collections.lvs.ipvs.plugins.modules import ipvs_info, ipvs_server, ipvs_service
+from ansible_collections.lvs.ipvs.plugins.modules import conntrack_tuning, ipvs_info, ipvs_server, ipvs_service, ipvs_sync_daemon, ipvs_timeouts
 
 
 class NoKernel:
@@ -72,3 +72,31 @@ def test_ipvs_info_rejects_unknown_gather(capsys):
 
 def test_ipvs_info_rejects_a_bad_service_filter(capsys):
     assert "not a valid IPv4 or IPv6 address" in run(ipvs_info, {"service": {"address": "nowhere", "port": 80}}, capsys)["msg"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"ipvs": {"bogus": 1}}, "ipvs: unknown setting 'bogus'; valid: "),
+        ({"conntrack": {"max": 0}}, "conntrack.max: 0 is out of range 1.."),
+        ({"reload_ipvs": True, "ipvs": {"conntrack": 1}}, "reload_ipvs is True but all of the following are missing: ipvs_conn_tab_bits"),
+        ({"memory_budget_mb": 5, "ipvs": {"conntrack": 1}}, "missing parameter(s) required by 'memory_budget_mb': expected_connections"),
+        ({"ipvs_conn_tab_bits": 7}, "ipvs_conn_tab_bits 7 is out of range 8..20"),
+        ({}, "one of the following is required: conntrack, ipvs, expected_connections, ipvs_conn_tab_bits"),
+    ],
+)
+def test_conntrack_tuning_rejects(args, message, capsys):
+    assert message in run(conntrack_tuning, args, capsys)["msg"]
+
+
+@pytest.mark.parametrize(
+    "module, args, message",
+    [
+        (ipvs_sync_daemon, {"role": "master"}, "state is started but all of the following are missing: interface"),
+        (ipvs_sync_daemon, {"role": "backup", "interface": "lo", "syncid": 300}, "syncid 300 is out of range"),
+        (ipvs_timeouts, {"udp": -1}, "udp timeout -1 is out of range"),
+        (ipvs_timeouts, {}, "one of the following is required: tcp, tcp_fin, udp"),
+    ],
+)
+def test_state_modules_reject(module, args, message, capsys):
+    assert message in run(module, args, capsys)["msg"]
