@@ -238,7 +238,8 @@ def run(params: dict, check_mode: bool, diff: bool, load_module, warn=lambda tex
 
     result = {
         "changed": bool(changes or file_changes),
-        "values": {label: join(value) for _knob, value, label in wanted},
+        # not "values": Jinja would find dict.values() under that name
+        "settings": {label: join(value) for _knob, value, label in wanted},
         "changes": {label: {"before": join(before[label]), "after": join(value)} for label, value in changes.items()},
         "files": sorted(file_changes),
         "sizing": sized,

@@ -104,7 +104,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-values:
+settings:
   description: The settings the task manages, as they are after it (space-separated integers).
   returned: always
   type: dict
