@@ -247,6 +247,11 @@ def explain(op: plan.Operation, code: int) -> str:
         if op.after.persistence_engine:
             engine = "ip_vs_pe_" + op.after.persistence_engine
             return prefix + "persistence engine %r is not available: load module %s" % (op.after.persistence_engine, engine)
+    if code == errno.EINVAL and op.server is not None and op.after is not None and op.after.key.family != op.service.family:
+        return prefix + (
+            "the kernel refused the mixed-family real server: it refuses them while a connection-sync daemon runs "
+            "in this network namespace (and kernels before 5.3 refuse them always)"
+        )
     reasons = {
         errno.ENOENT: "the real server does not exist",
         errno.ESRCH: "service %s does not exist" % op.service.label(),

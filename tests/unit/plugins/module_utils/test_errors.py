@@ -54,3 +54,9 @@ def test_applied_note():
     applied = [{"action": "add_service", "service": "TCP 192.0.2.1:80", "server": None}]
     assert kernel.applied_note([], [1]) == "; nothing was changed"
     assert kernel.applied_note(applied, [1, 2]) == "; 1 of 2 changes were applied before this one: add_service TCP 192.0.2.1:80"
+
+
+def test_mixed_family_einval_names_the_sync_daemon():
+    dest = model.build_dest(KEY, "2001:db8::7", forwarding_method="tunnel")
+    message = kernel.explain(plan.Operation(plan.ADD_SERVER, KEY, after=dest), errno.EINVAL)
+    assert "refuses them while a connection-sync daemon runs" in message
