@@ -250,7 +250,7 @@ def explain(op: plan.Operation, code: int) -> str:
     if code == errno.EINVAL and op.server is not None and op.after is not None and op.after.key.family != op.service.family:
         return prefix + (
             "the kernel refused the mixed-family real server: it refuses them while a connection-sync daemon runs "
-            "in this network namespace (and kernels before 5.3 refuse them always)"
+            "in this network namespace (and kernels before 3.18 have no mixed-family support)"
         )
     reasons = {
         errno.ENOENT: "the real server does not exist",
