@@ -96,7 +96,7 @@ def test_kernel_errors_are_explained_and_partial_applies_reported(client):
         client.apply([good, duplicate])
     assert caught.value.errno == errno.EEXIST
     assert "it already exists" in caught.value.message
-    assert "1 of 2 changes were applied before this one: add_service TCP 192.0.2.1:80" in caught.value.message
+    assert "1 of 2 changes were applied: add_service TCP 192.0.2.1:80" in caught.value.message
     assert [item["action"] for item in caught.value.applied] == ["add_service"]
 
 

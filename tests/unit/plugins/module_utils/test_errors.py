@@ -53,7 +53,7 @@ def test_missing_real_server():
 def test_applied_note():
     applied = [{"action": "add_service", "service": "TCP 192.0.2.1:80", "server": None}]
     assert kernel.applied_note([], [1]) == "; nothing was changed"
-    assert kernel.applied_note(applied, [1, 2]) == "; 1 of 2 changes were applied before this one: add_service TCP 192.0.2.1:80"
+    assert kernel.applied_note(applied, [1, 2]) == "; 1 of 2 changes were applied: add_service TCP 192.0.2.1:80"
 
 
 def test_mixed_family_einval_names_the_sync_daemon():

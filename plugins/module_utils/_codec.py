@@ -1,0 +1,162 @@
+# Copyright: lvs.ipvs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A lean encoder and decoder for IPVS messages, compiled from ``_netlink``'s schema.
+
+Whole-table work sends and reads thousands of messages. Profiled on the host,
+pyroute2's generic attribute machinery (``nlmsg_base.encode``/``encode_nlas``/
+``__getitem__``) costs ~270 us to encode one NEW_DEST message, which becomes a
+minute for a 10,000 server table in the test VM. This module reads the very same
+``nla_map`` declarations and packs/unpacks them with ``struct``; unit tests
+compare its bytes and values with pyroute2's for every attribute type used.
+
+pyroute2 stays the socket layer (creation, family resolution, binding) and the
+codec for single control messages.
+"""
+
+from __future__ import annotations
+
+import struct
+
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+NLM_F_MULTI = 0x2
+
+_NLMSG_HEADER = struct.Struct("=IHHII")
+_GENL_HEADER = struct.Struct("=BBH")
+_NLA_HEADER = struct.Struct("=HH")
+_ERROR_CODE = struct.Struct("=i")
+GENL_HEADER_SIZE = _GENL_HEADER.size
+HEADER_SIZE = _NLMSG_HEADER.size + GENL_HEADER_SIZE
+_NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED / NLA_F_NET_BYTEORDER
+
+_SCALARS = {
+    "uint8": struct.Struct("=B"),
+    "uint16": struct.Struct("=H"),
+    "uint32": struct.Struct("=I"),
+    "uint64": struct.Struct("=Q"),
+    "be16": struct.Struct(">H"),
+}
+
+
+def _align(length: int) -> int:
+    return (length + 3) & ~3
+
+
+class Attrs(dict):
+    """Decoded attributes by name; ``get_attr`` mirrors pyroute2's message API so the
+    model's decoders take either. Nested attributes decode when first asked for."""
+
+    def get_attr(self, name: str):
+        value = self.get(name)
+        if isinstance(value, _Lazy):
+            value = self[name] = value.decode()
+        return value
+
+
+class _Lazy:
+    __slots__ = ("data", "end", "schema", "start")
+
+    def __init__(self, schema, data, start, end):
+        self.schema, self.data, self.start, self.end = schema, data, start, end
+
+    def decode(self) -> Attrs:
+        return self.schema.decode(self.data, self.start, self.end)
+
+
+class Schema:
+    """One ``nla`` class of the schema: attribute names, numbers and value kinds."""
+
+    def __init__(self, nla_class):
+        self.by_name: dict = {}
+        self.by_number: dict = {}
+        for number, (name, kind) in enumerate(nla_class.nla_map):
+            if kind == "none":
+                continue
+            if kind in _SCALARS:
+                entry = (number, "scalar", _SCALARS[kind], None)
+            elif kind in ("asciiz", "cdata"):
+                entry = (number, kind, None, None)
+            else:
+                entry = (number, *_compound(name, getattr(nla_class, kind, None)))
+            self.by_name[name] = entry
+            self.by_number[number] = (name, *entry[1:])
+
+    def encode(self, attrs) -> bytes:
+        """``attrs`` as pyroute2 takes them: ``[[name, value], ...]``; nests as ``{"attrs": [...]}``."""
+        chunks = []
+        for name, value in attrs:
+            number, kind, codec, fields = self.by_name[name]
+            if kind == "scalar":
+                payload = codec.pack(value)
+            elif kind == "nested":
+                payload = codec.encode(value["attrs"])
+            elif kind == "struct":
+                payload = codec.pack(*(value[field] for field in fields))
+            elif kind == "asciiz":
+                payload = value.encode("ascii") + b"\0"
+            else:
+                payload = bytes(value)
+            length = _NLA_HEADER.size + len(payload)
+            chunks.append(_NLA_HEADER.pack(length, number) + payload + b"\0" * (_align(length) - length))
+        return b"".join(chunks)
+
+    def decode(self, data, start: int = 0, end: int | None = None) -> Attrs:
+        end = len(data) if end is None else end
+        found = Attrs()
+        offset = start
+        while offset + 4 <= end:
+            length, number = _NLA_HEADER.unpack_from(data, offset)
+            if length < 4:
+                break
+            entry = self.by_number.get(number & _NLA_TYPE_MASK)
+            if entry is not None:
+                found[entry[0]] = _value(entry, data, offset + 4, offset + length)
+            offset += _align(length)
+        return found
+
+
+def _compound(name: str, child) -> tuple:
+    """A nested attribute set (its own ``nla_map``) or a fixed struct (``fields``)."""
+    if getattr(child, "nla_map", None):
+        return "nested", Schema(child), None
+    if getattr(child, "fields", None):
+        return "struct", struct.Struct("=" + "".join(fmt for _field, fmt in child.fields)), tuple(field for field, _fmt in child.fields)
+    raise ValueError("no lean codec for attribute %s" % name)
+
+
+def _value(entry, data, start: int, end: int):
+    _name, kind, codec, fields = entry
+    if kind == "scalar":
+        return codec.unpack_from(data, start)[0]
+    if kind == "nested":
+        return _Lazy(codec, data, start, end)
+    if kind == "struct":
+        return dict(zip(fields, codec.unpack_from(data, start)))
+    raw = bytes(data[start:end])
+    if kind == "asciiz":
+        return raw.split(b"\0", 1)[0].decode("ascii", "replace")
+    return raw
+
+
+def message(family_id: int, flags: int, seq: int, cmd: int, version: int, payload: bytes) -> bytes:
+    """One generic netlink message: nlmsghdr, genlmsghdr, then ``payload`` (encoded attributes)."""
+    length = HEADER_SIZE + len(payload)
+    return _NLMSG_HEADER.pack(length, family_id, flags, seq, 0) + _GENL_HEADER.pack(cmd, version, 0) + payload
+
+
+def split(data):
+    """Yield ``(type, flags, seq, start, end)`` of every netlink message in one datagram;
+    ``start``..``end`` is the payload after the netlink header."""
+    offset = 0
+    size = len(data)
+    while offset + _NLMSG_HEADER.size <= size:
+        length, kind, flags, seq, _pid = _NLMSG_HEADER.unpack_from(data, offset)
+        if length < _NLMSG_HEADER.size:
+            break
+        yield kind, flags, seq, offset + _NLMSG_HEADER.size, offset + length
+        offset += _align(length)
+
+
+def error_code(data, start: int) -> int:
+    """The positive errno of an NLMSG_ERROR payload (0 is an acknowledgement)."""
+    return -_ERROR_CODE.unpack_from(data, start)[0]
