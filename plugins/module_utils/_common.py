@@ -23,6 +23,15 @@ SERVICE_ID_RULES = dict(
     mutually_exclusive=[("fwmark", "address"), ("fwmark", "port")],
     required_one_of=[("address", "fwmark")],
 )
+SERVICE_OPTION_SPEC = dict(
+    scheduler=dict(type="str", choices=sorted(model.SCHEDULERS), default=model.DEFAULT_SCHEDULER),
+    scheduler_flags=dict(type="list", elements="str", choices=sorted(flag for flags in model.SCHEDULER_FLAGS.values() for flag in flags)),
+    persistent=dict(type="bool"),
+    persistence_timeout=dict(type="int"),
+    persistence_netmask=dict(type="str"),
+    persistence_engine=dict(type="str", choices=sorted(model.PERSISTENCE_ENGINES)),
+    one_packet=dict(type="bool", default=False),
+)
 SERVER_SPEC = dict(
     address=dict(type="str", required=True),
     port=dict(type="int"),

@@ -10,23 +10,13 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils._rules import render
 
-SERVICE_OPTIONS = (
-    "scheduler",
-    "scheduler_flags",
-    "persistent",
-    "persistence_timeout",
-    "persistence_netmask",
-    "persistence_engine",
-    "one_packet",
-)
-
 
 def desired_of(params: dict) -> plan.DesiredService | None:
     """Validate every option (service and servers) before anything is sent."""
     key = common.service_key_of(params)
     if params["state"] == "absent":
         return None
-    service = model.build_service(key, **{name: params.get(name) for name in SERVICE_OPTIONS})
+    service = model.build_service(key, **{name: params.get(name) for name in common.SERVICE_OPTION_SPEC})
     servers = params.get("servers")
     if servers is None:
         return plan.DesiredService(service)

@@ -8,6 +8,7 @@ import pytest
 from conftest import ipvsadm
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
@@ -151,3 +152,57 @@ def test_counters_are_read(client):
     assert set(web.stats) == set(model.STATS_FIELDS)
     assert set(web.rates) == set(model.RATE_FIELDS)
     assert {state.active_connections for state in web.dests.values()} == {0}
+
+
+def big_table(services: int, servers: int) -> list:
+    table = []
+    for index in range(services):
+        key = model.service_key("tcp", "198.18.%d.%d" % (index // 250, 1 + index % 250), 80)
+        dests = tuple(model.build_dest(key, "10.%d.%d.%d" % (index // 250, index % 250, 1 + number), weight=number) for number in range(servers))
+        table.append(plan.DesiredService(model.build_service(key, "wrr"), dests))
+    return table
+
+
+def test_a_large_table_goes_in_batches_and_reads_back_as_ipvsadm_sees_it(client):
+    from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
+    from ansible_collections.lvs.ipvs.plugins.module_utils._rules import render_table
+
+    ops = plan.plan_table(client.table(), big_table(60, 10))
+    assert len(ops) > 2 * kernel.WINDOW
+    assert len(client.apply(ops)) == len(ops)
+    table = client.table()
+    assert render_table(table) == ipvsadm("-Sn")
+    assert plan.plan_table(table, big_table(60, 10)) == []
+
+
+def test_lean_dump_decodes_as_pyroute2_decodes_the_same_kernel_replies(client):
+    # the same dumps through pyroute2's own decoder (its nlm_request) and ours
+    client.apply(plan.plan_table(client.table(), TABLE + big_table(3, 4)))
+    ours = client.service_states()
+    theirs = {}
+    for reply in client._request(nl.CMD_GET_SERVICE, dump=True):
+        state = model.decode_service_state(reply.get_attr("IPVS_CMD_ATTR_SERVICE"))
+        selector = [["IPVS_CMD_ATTR_SERVICE", {"attrs": model.service_id_attrs(state.service.key)}]]
+        for dest_reply in client._request(nl.CMD_GET_DEST, selector, dump=True):
+            dest = model.decode_dest_state(dest_reply.get_attr("IPVS_CMD_ATTR_DEST"), state.service.key.family)
+            state.dests[dest.dest.key] = dest
+        theirs[state.service.key] = state
+    assert len(ours) == len(TABLE) + 3
+    assert ours == theirs
+
+
+def test_a_refusal_ends_the_run_after_its_batch_and_says_what_was_applied(client):
+    # the kernel carries on with the rest of a datagram after refusing one message
+    orphan_key = model.service_key("tcp", "192.0.2.99", 80)
+    ops = [
+        plan.Operation(plan.ADD_SERVICE, WEB, after=model.build_service(WEB)),
+        plan.Operation(plan.ADD_SERVER, orphan_key, after=model.build_dest(orphan_key, "10.0.0.9")),
+        plan.Operation(plan.ADD_SERVER, WEB, after=model.build_dest(WEB, "10.0.0.8")),
+    ]
+    with pytest.raises(IpvsError) as caught:
+        client.apply(ops)
+    assert caught.value.errno == errno.ESRCH
+    assert "cannot add server 10.0.0.9:80 to TCP 192.0.2.99:80" in caught.value.message
+    assert "2 of 3 changes were applied: add_service TCP 192.0.2.1:80, add_server 10.0.0.8:80" in caught.value.message
+    assert [item["action"] for item in caught.value.applied] == ["add_service", "add_server"]
+    assert saved() == {"-A -t 192.0.2.1:80 -s wlc", "-a -t 192.0.2.1:80 -r 10.0.0.8:80 -g -w 1"}

@@ -8,7 +8,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
-from ansible_collections.lvs.ipvs.plugins.modules import conntrack_tuning, ipvs_info, ipvs_server, ipvs_service, ipvs_sync_daemon, ipvs_timeouts
+from ansible_collections.lvs.ipvs.plugins.modules import conntrack_tuning, ipvs_info, ipvs_server, ipvs_service, ipvs_sync_daemon, ipvs_table, ipvs_timeouts
 
 
 class NoKernel:
@@ -100,3 +100,20 @@ def test_conntrack_tuning_rejects(args, message, capsys):
 )
 def test_state_modules_reject(module, args, message, capsys):
     assert message in run(module, args, capsys)["msg"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"services": [], "src": "/etc/ipvsadm.rules"}, "mutually exclusive: services|src"),
+        ({"purge": True}, "purge is True but any of the following are missing: services, src"),
+        ({"state": "absent", "services": []}, "takes neither services nor src"),
+        ({"zero_service": {"address": "192.0.2.1", "port": 80}}, "zero_counters is false"),
+        ({"services": [{"port": 80}]}, "one of the following is required: address, fwmark"),
+        ({"services": [{"address": "192.0.2.1", "port": 80, "servers": [{"address": "10.0.0.1", "weight": "heavy"}]}]}, "weight"),
+        ({"services": [{"address": "192.0.2.1", "port": 80}, {"address": "192.0.2.1", "port": 80, "state": "absent"}]}, "listed twice in services"),
+        ({"src": "/nonexistent/ipvsadm.rules"}, "cannot read the save file /nonexistent/ipvsadm.rules"),
+    ],
+)
+def test_ipvs_table_rejects(args, message, capsys):
+    assert message in run(ipvs_table, args, capsys)["msg"]

@@ -1,0 +1,165 @@
+# Copyright: lvs.ipvs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The work of lvs.ipvs.ipvs_table: the whole IPVS table as data.
+
+One run validates the whole desired table, reads the kernel's table once,
+plans the smallest list of edits, applies it in batches, then zeroes counters
+and saves the table when asked.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
+from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
+from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
+from ansible_collections.lvs.ipvs.plugins.module_utils import _savefile as savefile
+from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
+from ansible_collections.lvs.ipvs.plugins.module_utils._rules import command, render_table
+
+_SUMMARY_KEYS = (plan.ADD_SERVICE, plan.EDIT_SERVICE, plan.DELETE_SERVICE, plan.ADD_SERVER, plan.EDIT_SERVER, plan.DELETE_SERVER)
+
+
+@dataclass(frozen=True)
+class DesiredTable:
+    """``services`` made present; ``absent`` keys removed; with ``purge`` nothing else kept.
+    ``clear`` (state=absent) removes everything."""
+
+    services: tuple = ()
+    absent: tuple = ()
+    purge: bool = False
+    clear: bool = False
+
+
+def desired_of(params: dict) -> DesiredTable | None:
+    """Validate the whole desired table before anything touches the kernel;
+    None when the run leaves the table alone (only zeroing or saving)."""
+    if params.get("zero_service") and not params["zero_counters"]:
+        raise IpvsError("zero_service names the service whose counters zero_counters=true zeroes, but zero_counters is false")
+    if params["state"] == "absent":
+        if params.get("services") is not None or params.get("src"):
+            raise IpvsError("state=absent clears the whole table and takes neither services nor src")
+        return DesiredTable(clear=True)
+    if params.get("src"):
+        return DesiredTable(tuple(savefile.read(params["src"])), purge=params["purge"])
+    if params.get("services") is None:
+        return None
+    present, absent = [], []
+    for item in params["services"]:
+        key = common.service_key_of(item)
+        if item["state"] == "absent":
+            absent.append(key)
+            continue
+        service = model.build_service(key, **{name: item.get(name) for name in common.SERVICE_OPTION_SPEC})
+        dests = tuple(common.dest_of(key, server) for server in item.get("servers") or ())
+        plan.unique_servers(key, dests)
+        present.append(plan.DesiredService(service, dests, purge_servers=params["purge"]))
+    _check_unique([item.service.key for item in present] + absent)
+    return DesiredTable(tuple(present), tuple(absent), params["purge"])
+
+
+def _check_unique(keys: list) -> None:
+    seen: set = set()
+    for key in keys:
+        if key in seen:
+            raise IpvsError("service %s is listed twice in services" % key.label())
+        seen.add(key)
+
+
+def operations(current: plan.Table, desired: DesiredTable | None) -> list:
+    if desired is None:
+        return []
+    if desired.clear:
+        return plan.plan_table(current, [], purge=True)
+    services = [plan.DesiredService(item.service, item.servers, purge_servers=desired.purge) for item in desired.services]
+    ops = plan.plan_table(current, services, purge=desired.purge)
+    for key in desired.absent:
+        ops += plan.plan_service(current.services.get(key), None)
+    return ops
+
+
+def zero_scope(params: dict):
+    """None (no zeroing), "all", or the ServiceKey whose counters to zero."""
+    if not params["zero_counters"]:
+        return None
+    selected = params.get("zero_service")
+    return common.service_key_of(selected) if selected else "all"
+
+
+def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
+    netns.enter(params.get("namespace"))
+    desired = desired_of(params)
+    scope = zero_scope(params)
+    client = common.open_client(load_module, check_mode)
+    try:
+        current = common.read_table(client)
+        ops = operations(current, desired)
+        if ops and not check_mode:
+            client.apply(ops)
+        zeroed = _zero(client, scope, current, check_mode)
+    finally:
+        if client is not None:
+            client.close()
+    after = plan.simulate(current, ops)
+    saved = _save(params.get("dest"), render_table(after), check_mode) if params.get("dest") else False
+    result = {
+        "changed": bool(ops) or zeroed or saved,
+        "commands": [command(op) for op in ops],
+        "summary": {action: 0 for action in _SUMMARY_KEYS},
+        "services": len(after.services),
+        "servers": sum(len(servers) for servers in after.servers.values()),
+        "zeroed": zeroed,
+        "saved": saved,
+    }
+    for op in ops:
+        result["summary"][op.action] += 1
+    if diff:
+        result["diff"] = {"before": render_table(current), "after": render_table(after)}
+    return result
+
+
+def _zero(client, scope, current: plan.Table, check_mode: bool) -> bool:
+    """Zero the counters of ``scope``; changed only when a counter was not zero."""
+    if scope is None or client is None:
+        return False
+    if scope != "all" and scope not in current.services:
+        raise IpvsError("cannot zero the counters of %s: no such service" % scope.label())
+    states = client.service_states()
+    selected = states.values() if scope == "all" else [states[scope]]
+    counters = [state.stats for state in selected] + [dest.stats for state in selected for dest in state.dests.values()]
+    if not any(any(stats.values()) for stats in counters):
+        return False
+    if not check_mode:
+        client.zero(None if scope == "all" else scope)
+    return True
+
+
+def _save(path: str, text: str, check_mode: bool) -> bool:
+    """Write ``text`` to ``path`` atomically when it differs; keep an existing file's mode."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == text:
+                return False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise IpvsError("cannot read %s to compare it with the table: %s" % (path, exc)) from None
+    if check_mode:
+        return True
+    temporary = None
+    try:
+        mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o644
+        handle, temporary = tempfile.mkstemp(prefix=".ipvs_table.", dir=os.path.dirname(os.path.abspath(path)))
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError as exc:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)
+        raise IpvsError("cannot save the table to %s: %s" % (path, exc)) from None
+    return True

@@ -1,0 +1,168 @@
+# ipvs_table without a kernel: save-file parsing, the desired table, the plan and
+# the rendering in ipvsadm's order.
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
+from ansible_collections.lvs.ipvs.plugins.module_utils import _savefile as savefile
+from ansible_collections.lvs.ipvs.plugins.module_utils import _table as table
+from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
+from ansible_collections.lvs.ipvs.plugins.module_utils._rules import command, render_table
+
+EVERY_OPTION = """\
+# comment, then a blank line
+
+-A -t 192.0.2.10:80 -s wrr -p 600 -M 255.255.255.0
+-a -t 192.0.2.10:80 -r 10.0.0.1:80 -g -w 3 -x 100 -y 10
+-a -t 192.0.2.10:80 -r 10.0.0.2 -i
+-A -u [2001:db8::10]:53 -s sh -b sh-fallback,sh-port -o
+-a -u [2001:db8::10]:53 -r [2001:db8::21]:53 -i -w 1 --tun-type gue --tun-port 6080 --tun-remcsum
+-a -u [2001:db8::10]:53 -r 10.0.0.6 -i --tun-type gre --tun-nocsum
+-A --sctp-service 192.0.2.13:0 --scheduler lc --persistent 30 --pe sip
+-A -f 7 -6 -s mh -b mh-port
+-a -f 7 -6 -r [2001:db8::23]:8443 -m -w 2
+-A --tcp-service 192.0.2.15:http --persistent
+-a --tcp-service 192.0.2.15:80 --real-server 10.0.0.8:8080 --masquerading --weight 4 --u-threshold 50 --l-threshold 5
+"""
+
+EVERY_OPTION_RULES = """\
+-A -t 192.0.2.10:80 -s wrr -p 600 -M 255.255.255.0
+-a -t 192.0.2.10:80 -r 10.0.0.1:80 -g -w 3 -x 100 -y 10
+-a -t 192.0.2.10:80 -r 10.0.0.2:80 -i -w 1 --tun-type ipip
+-A -t 192.0.2.15:80 -s wlc -p 300
+-a -t 192.0.2.15:80 -r 10.0.0.8:8080 -m -w 4 -x 50 -y 5
+-A --sctp-service 192.0.2.13:0 -s lc -p 30 --pe sip
+-A -u [2001:db8::10]:53 -s sh -o -b sh-fallback,sh-port
+-a -u [2001:db8::10]:53 -r 10.0.0.6:53 -i -w 1 --tun-type gre --tun-nocsum
+-a -u [2001:db8::10]:53 -r [2001:db8::21]:53 -i -w 1 --tun-type gue --tun-port 6080 --tun-remcsum
+-A -f 7 -6 -s mh -b mh-port
+-a -f 7 -6 -r [2001:db8::23]:8443 -m -w 2
+"""
+
+
+def table_of(desired) -> plan.Table:
+    return plan.simulate(plan.Table(), plan.plan_table(plan.Table(), desired))
+
+
+def test_every_option_is_read_and_written_back_in_ipvsadm_order():
+    assert render_table(table_of(savefile.parse(EVERY_OPTION, "every.rules"))) == EVERY_OPTION_RULES
+
+
+def test_what_we_write_reads_back_to_the_same_table():
+    first = table_of(savefile.parse(EVERY_OPTION, "every.rules"))
+    second = table_of(savefile.parse(render_table(first), "saved.rules"))
+    assert second == first
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("-A -t 192.0.2.1:80 -s rr --sticky", "x.rules line 1: unknown option for a service (at '--sticky' in: -A -t 192.0.2.1:80 -s rr --sticky)"),
+        ("-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 10.0.0.1 --fast", "line 2: unknown option for a real server (at '--fast'"),
+        ("-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 10.0.0.1 -w", "line 2: option -w needs a value (at '-w'"),
+        ("-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 10.0.0.1 -w x", "line 2: not a number (at 'x'"),
+        ("-A -t 192.0.2.1 -s rr", "a service address needs a port (ADDRESS:PORT or [IPv6]:PORT) (at '192.0.2.1'"),
+        ("-A -t 192.0.2.1:nosuchport", "neither a port number nor a service name known to /etc/services (at 'nosuchport'"),
+        ("-A -t 192.0.2.1:80 -s nope", "line 1: scheduler 'nope' is unknown"),
+        ("-A -x 192.0.2.1:80", "expected -t, -u, --sctp-service or -f with the service address (at '-x'"),
+        ("-E -t 192.0.2.1:80 -s rr", "a save file holds -A and -a lines only (at '-E'"),
+        ("-a -t 192.0.2.1:80 -r 10.0.0.1", "real server for service TCP 192.0.2.1:80, which no earlier -A line defines (at '192.0.2.1:80'"),
+        ("-A -t 192.0.2.1:80\n\n-A -t 192.0.2.1:80 -s rr", "line 3: service TCP 192.0.2.1:80 is already defined on line 1"),
+        ("-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 10.0.0.1\n-a -t 192.0.2.1:80 -r 10.0.0.1:80 -w 2", "line 3: real server 10.0.0.1:80 is listed twice"),
+        ("-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -w 2", "a real server line needs -r ADDRESS[:PORT]"),
+        ("-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 2001:db8::1 -g", "needs forwarding_method tunnel"),
+    ],
+)
+def test_save_file_errors_name_file_line_and_token(text, message):
+    with pytest.raises(IpvsError) as caught:
+        savefile.parse(text, "x.rules")
+    assert message in caught.value.message
+
+
+def params(**given) -> dict:
+    base = {"services": None, "src": None, "purge": False, "state": "present", "dest": None, "zero_counters": False, "zero_service": None, "namespace": None}
+    base.update(given)
+    return base
+
+
+def service(address: str, *servers: str, **options) -> dict:
+    entry = {"protocol": "tcp", "address": address, "port": 80, "fwmark": None, "family": None, "state": "present"}
+    entry.update({name: None for name in ("scheduler", "scheduler_flags", "persistent", "persistence_timeout", "persistence_netmask", "persistence_engine")})
+    entry["one_packet"] = False
+    entry["servers"] = [{"address": server} for server in servers]
+    entry.update(options)
+    return entry
+
+
+CURRENT = table_of(
+    [
+        plan.DesiredService(
+            model.build_service(model.service_key("tcp", "192.0.2.1", 80)), (model.build_dest(model.service_key("tcp", "192.0.2.1", 80), "10.0.0.1"),)
+        ),
+        plan.DesiredService(model.build_service(model.service_key("tcp", "192.0.2.2", 80))),
+    ]
+)
+
+
+def commands(given: dict) -> list:
+    return [command(op) for op in table.operations(CURRENT, table.desired_of(given))]
+
+
+def test_without_purge_nothing_unlisted_is_deleted():
+    assert commands(params(services=[service("192.0.2.1", "10.0.0.2")])) == ["-a -t 192.0.2.1:80 -r 10.0.0.2:80 -g -w 1"]
+
+
+def test_purge_deletes_unlisted_servers_and_services():
+    assert commands(params(services=[service("192.0.2.1", "10.0.0.2")], purge=True)) == [
+        "-d -t 192.0.2.1:80 -r 10.0.0.1:80",
+        "-a -t 192.0.2.1:80 -r 10.0.0.2:80 -g -w 1",
+        "-D -t 192.0.2.2:80",
+    ]
+
+
+def test_a_matching_table_plans_nothing():
+    assert commands(params(services=[service("192.0.2.1", "10.0.0.1"), service("192.0.2.2")], purge=True)) == []
+
+
+def test_state_absent_per_service_and_for_the_table():
+    assert commands(params(services=[service("192.0.2.2", state="absent")])) == ["-D -t 192.0.2.2:80"]
+    assert commands(params(services=[service("192.0.2.9", state="absent")])) == []
+    assert commands(params(state="absent")) == ["-D -t 192.0.2.1:80", "-D -t 192.0.2.2:80"]
+
+
+def test_edits_are_in_place_commands():
+    assert commands(params(services=[service("192.0.2.1", scheduler="rr", servers=[{"address": "10.0.0.1", "weight": 5}])])) == [
+        "-E -t 192.0.2.1:80 -s rr",
+        "-e -t 192.0.2.1:80 -r 10.0.0.1:80 -g -w 5",
+    ]
+
+
+def test_no_services_leaves_the_table_alone():
+    assert table.desired_of(params()) is None
+    assert table.zero_scope(params(zero_counters=True)) == "all"
+    assert table.zero_scope(params(zero_counters=True, zero_service={"address": "192.0.2.1", "port": 80})) == model.service_key("tcp", "192.0.2.1", 80)
+
+
+def test_the_whole_table_is_validated_before_anything_else():
+    late_error = [service("192.0.2.%d" % index, "10.0.0.1") for index in range(1, 50)]
+    late_error.append(service("192.0.2.60", servers=[{"address": "10.0.0.1", "weight": 2**31}]))
+    with pytest.raises(IpvsError, match=r"real server 10.0.0.1 of TCP 192.0.2.60:80: weight 2147483648 is out of range"):
+        table.desired_of(params(services=late_error))
+
+
+def test_ipvsadm_order_wraps_like_its_c_comparison():
+    # ipvsadm subtracts unsigned addresses into an int: 10.0.0.1 - 192.0.2.1 is positive,
+    # so 10.0.0.1 sorts after 192.0.2.1 (and 172.16.0.1 before both)
+    key = model.service_key("tcp", "203.0.113.1", 80)
+    dests = tuple(model.build_dest(key, address) for address in ("192.0.2.1", "10.0.0.1", "172.16.0.1"))
+    keys = [model.service_key("tcp", address, 80) for address in ("203.0.113.1", "10.0.0.9")]
+    rendered = render_table(table_of([plan.DesiredService(model.build_service(k), dests if k == key else ()) for k in keys]))
+    assert [line.split()[2 if line.startswith("-A") else 4] for line in rendered.splitlines()] == [
+        "203.0.113.1:80",
+        "172.16.0.1:80",
+        "192.0.2.1:80",
+        "10.0.0.1:80",
+        "10.0.0.9:80",
+    ]
