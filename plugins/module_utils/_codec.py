@@ -52,6 +52,13 @@ class Attrs(dict):
             value = self[name] = value.decode()
         return value
 
+    def nested(self, name: str, names=None):
+        """A nested attribute set decoded with only ``names`` (all when None); None when absent."""
+        value = self.get(name)
+        if isinstance(value, _Lazy):
+            return value.schema.decode(value.data, value.start, value.end, names)
+        return value
+
 
 class _Lazy:
     __slots__ = ("data", "end", "schema", "start")
@@ -69,6 +76,7 @@ class Schema:
     def __init__(self, nla_class):
         self.by_name: dict = {}
         self.by_number: dict = {}
+        self._subsets: dict = {}
         for number, (name, kind) in enumerate(nla_class.nla_map):
             if kind == "none":
                 continue
@@ -100,19 +108,32 @@ class Schema:
             chunks.append(_NLA_HEADER.pack(length, number) + payload + b"\0" * (_align(length) - length))
         return b"".join(chunks)
 
-    def decode(self, data, start: int = 0, end: int | None = None) -> Attrs:
+    def decode(self, data, start: int = 0, end: int | None = None, names=None) -> Attrs:
+        """The attributes in ``data[start:end]``; with ``names`` only those (the rest is skipped)."""
+        by_number = self.by_number if names is None else self._subset(names)
+        unpack_header = _NLA_HEADER.unpack_from
         end = len(data) if end is None else end
         found = Attrs()
         offset = start
         while offset + 4 <= end:
-            length, number = _NLA_HEADER.unpack_from(data, offset)
+            length, number = unpack_header(data, offset)
             if length < 4:
                 break
-            entry = self.by_number.get(number & _NLA_TYPE_MASK)
+            entry = by_number.get(number & _NLA_TYPE_MASK)
             if entry is not None:
-                found[entry[0]] = _value(entry, data, offset + 4, offset + length)
-            offset += _align(length)
+                if entry[1] == "scalar":
+                    found[entry[0]] = entry[2].unpack_from(data, offset + 4)[0]
+                else:
+                    found[entry[0]] = _value(entry, data, offset + 4, offset + length)
+            offset += (length + 3) & ~3
         return found
+
+    def _subset(self, names) -> dict:
+        key = frozenset(names)
+        subset = self._subsets.get(key)
+        if subset is None:
+            subset = self._subsets[key] = {number: entry for number, entry in self.by_number.items() if entry[0] in key}
+        return subset
 
 
 def _compound(name: str, child) -> tuple:
@@ -126,8 +147,6 @@ def _compound(name: str, child) -> tuple:
 
 def _value(entry, data, start: int, end: int):
     _name, kind, codec, fields = entry
-    if kind == "scalar":
-        return codec.unpack_from(data, start)[0]
     if kind == "nested":
         return _Lazy(codec, data, start, end)
     if kind == "struct":

@@ -158,10 +158,11 @@ class IpvsClient:
                     pending -= 1
         return [codes[seq] for seq in sequences]
 
-    def _dump(self, cmd: int, payload: bytes = b""):
-        """Yield the top-level attributes of every reply to one dump request."""
+    def _dump(self, cmd: int, payload: bytes = b"", name: str | None = None):
+        """Yield the top-level attributes (only ``name`` when given) of every reply to one dump request."""
         (seq,) = self._send([(cmd, payload, nl.NLM_F_DUMP)])
         top = _schema()
+        names = None if name is None else (name,)
         while True:
             data = self._receive()
             for kind, _flags, reply_seq, start, end in codec.split(data):
@@ -174,7 +175,7 @@ class IpvsClient:
                     if code:
                         raise nl.NetlinkError(code)
                     return
-                yield top.decode(data, start + codec.GENL_HEADER_SIZE, end)
+                yield top.decode(data, start + codec.GENL_HEADER_SIZE, end, names)
 
     # ------------------------------------------------------------------ reading
 
@@ -198,21 +199,22 @@ class IpvsClient:
 
     def table(self) -> plan.Table:
         """The configuration of every service and real server, without counters
-        (one dump of the services, one per service for its servers)."""
+        (one dump of the services, one per service for its servers); only the
+        attributes the configuration needs are decoded."""
         table = plan.Table()
-        for nest in self._nests(nl.CMD_GET_SERVICE, "IPVS_CMD_ATTR_SERVICE"):
-            service = model.decode_service(nest.get_attr)
+        for nest in self._nests(nl.CMD_GET_SERVICE, "IPVS_CMD_ATTR_SERVICE", names=model.SERVICE_CONFIG_ATTRS):
+            service = model.decode_service(nest.get)
             table.services[service.key] = service
         for key in table.services:
             servers = table.servers[key] = {}
-            for nest in self._nests(nl.CMD_GET_DEST, "IPVS_CMD_ATTR_DEST", _service_selector(key)):
-                dest = model.decode_dest(nest.get_attr, key.family)
+            for nest in self._nests(nl.CMD_GET_DEST, "IPVS_CMD_ATTR_DEST", _service_selector(key), model.DEST_CONFIG_ATTRS):
+                dest = model.decode_dest(nest.get, key.family)
                 servers[dest.key] = dest
         return table
 
-    def _nests(self, cmd: int, name: str, payload: bytes = b""):
-        for reply in self._dump(cmd, payload):
-            nest = reply.get_attr(name)
+    def _nests(self, cmd: int, name: str, payload: bytes = b"", names=None):
+        for reply in self._dump(cmd, payload, name):
+            nest = reply.nested(name, names)
             if nest is not None:
                 yield nest
 
@@ -254,11 +256,11 @@ class IpvsClient:
         the changes the kernel acknowledged.
         """
         operations = list(operations)
-        top = _schema()
+        selectors: dict = {}
         applied = []
         for start in range(0, len(operations), WINDOW):
             window = operations[start : start + WINDOW]
-            codes = self._exchange([(_ACTION_COMMANDS[op.action], top.encode(operation_attrs(op))) for op in window])
+            codes = self._exchange([(_ACTION_COMMANDS[op.action], _payload(op, selectors)) for op in window])
             refused = [(op, code) for op, code in zip(window, codes) if code]
             applied += [op.as_dict() for op, code in zip(window, codes) if not code]
             if refused:
@@ -344,15 +346,31 @@ def decode_daemon(get) -> dict:
 
 
 def operation_attrs(op: plan.Operation) -> list:
-    service_nest = model.service_id_attrs(op.service)
+    return [["IPVS_CMD_ATTR_SERVICE", {"attrs": _service_nest(op)}], *_dest_part(op)]
+
+
+def _service_nest(op: plan.Operation) -> list:
     if op.action in (plan.ADD_SERVICE, plan.EDIT_SERVICE):
-        service_nest = model.service_attrs(op.after)
-    attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_nest}]]
-    if op.server is not None:
-        dest = op.after or op.before
-        dest_nest = model.dest_id_attrs(dest.key) if op.action == plan.DELETE_SERVER else model.dest_attrs(dest)
-        attrs.append(["IPVS_CMD_ATTR_DEST", {"attrs": dest_nest}])
-    return attrs
+        return model.service_attrs(op.after)
+    return model.service_id_attrs(op.service)
+
+
+def _dest_part(op: plan.Operation) -> list:
+    if op.server is None:
+        return []
+    dest = op.after or op.before
+    return [["IPVS_CMD_ATTR_DEST", {"attrs": model.dest_id_attrs(dest.key) if op.action == plan.DELETE_SERVER else model.dest_attrs(dest)}]]
+
+
+def _payload(op: plan.Operation, selectors: dict) -> bytes:
+    """``operation_attrs(op)`` encoded; the service part of server edits is encoded once per service."""
+    top = _schema()
+    if op.action in (plan.ADD_SERVICE, plan.EDIT_SERVICE):
+        return top.encode(operation_attrs(op))
+    selector = selectors.get(op.service)
+    if selector is None:
+        selector = selectors[op.service] = _service_selector(op.service)
+    return selector + top.encode(_dest_part(op))
 
 
 def explain(op: plan.Operation, code: int) -> str:

@@ -11,6 +11,7 @@ would not change".
 
 from __future__ import annotations
 
+import functools
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -78,12 +79,22 @@ def parse_address(text: str, what: str) -> tuple[str, str]:
         raw = raw[1:-1]
     if not raw or "/" in raw:
         raise IpvsError("%s %r is not a single IPv4 or IPv6 address" % (what, text))
-    try:
-        ip = netaddr.IPAddress(raw, flags=netaddr.INET_PTON)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise IpvsError("%s %r is not a valid IPv4 or IPv6 address" % (what, text)) from None
-    family = "ipv4" if ip.version == 4 else "ipv6"
-    return family, socket.inet_ntop(FAMILIES[family], ip.packed)
+    parsed = _parse_host(raw)
+    if parsed is None:
+        raise IpvsError("%s %r is not a valid IPv4 or IPv6 address" % (what, text))
+    return parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_host(raw: str):
+    # inet_pton is what netaddr's INET_PTON mode does underneath, minus its objects;
+    # tables repeat addresses, hence the cache
+    for family, number in FAMILIES.items():
+        try:
+            return family, socket.inet_ntop(number, socket.inet_pton(number, raw))
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def address_bytes(family: str, address: str) -> bytes:
@@ -335,6 +346,15 @@ def service_attrs(service: Service) -> list:
     return attrs
 
 
+# what decode_service and decode_dest read: table reads decode nothing else
+SERVICE_CONFIG_ATTRS = tuple(
+    "IPVS_SVC_ATTR_" + name for name in ("AF", "PROTOCOL", "ADDR", "PORT", "FWMARK", "SCHED_NAME", "FLAGS", "TIMEOUT", "NETMASK", "PE_NAME")
+)
+DEST_CONFIG_ATTRS = tuple(
+    "IPVS_DEST_ATTR_" + name for name in ("ADDR", "PORT", "FWD_METHOD", "WEIGHT", "U_THRESH", "L_THRESH", "ADDR_FAMILY", "TUN_TYPE", "TUN_PORT", "TUN_FLAGS")
+)
+
+
 def decode_service_key(get) -> ServiceKey:
     """``get`` is the nest's ``get_attr``; the kernel always dumps AF, PROTOCOL and ADDR."""
     family = FAMILY_NAMES.get(get("IPVS_SVC_ATTR_AF"), "ipv4")
@@ -425,7 +445,7 @@ def build_dest(
     method = forwarding_method or "route"
     if method not in FORWARDING_METHODS:
         raise IpvsError("forwarding_method %r is not one of %s" % (method, ", ".join(FORWARDING_METHODS)))
-    where = "real server %s of %s" % (canonical, service.label())
+    where = _ServerLabel(canonical, service)
     if family != service.family and method != "tunnel":
         raise IpvsError("%s: an %s real server behind an %s service needs forwarding_method tunnel, not %s" % (where, family, service.family, method))
     if family == "ipv6" and netaddr.IPAddress(canonical).is_link_local():
@@ -449,6 +469,18 @@ def build_dest(
         raise IpvsError("%s: lower_threshold %d is above upper_threshold %d" % (where, lower, upper))
     tunnel = _tunnel_options(where, method, tunnel_type, tunnel_port, tunnel_checksum)
     return Dest(DestKey(family, canonical, int(port)), method, weight, upper, lower, *tunnel)
+
+
+class _ServerLabel:
+    """ "real server A of SERVICE", formatted only when an error message needs it."""
+
+    __slots__ = ("address", "service")
+
+    def __init__(self, address: str, service: ServiceKey):
+        self.address, self.service = address, service
+
+    def __str__(self) -> str:
+        return "real server %s of %s" % (self.address, self.service.label())
 
 
 def _tunnel_options(where, method, tunnel_type, tunnel_port, tunnel_checksum) -> tuple:

@@ -91,7 +91,8 @@ def plan_servers(service: ServiceKey, current: dict, desired=(), absent=(), purg
     wanted = unique_servers(service, desired)
     deletes = [current[key] for key in absent if key in current]
     if purge:
-        deletes += [dest for key, dest in sorted(current.items()) if key not in wanted and dest not in deletes]
+        unlisted = [key for key in current if key not in wanted and current[key] not in deletes]
+        deletes += [current[key] for key in sorted(unlisted)]
     ops = [Operation(DELETE_SERVER, service, before=dest) for dest in deletes]
     for key, dest in wanted.items():
         existing = current.get(key)

@@ -3,6 +3,9 @@
 #
 #   tests/bin/vm.sh COMMAND [ARGS...]
 #
+# The command may write result files into the folder $LVS_IPVS_OUT; they are copied
+# to the host folder LVS_IPVS_VM_OUT names (when set) once the command has ended.
+#
 # On a host whose kernel has IPVS the command runs right here. Otherwise a Debian
 # kernel (linux-image-amd64's current version) boots under QEMU software emulation
 # via virtme-ng, sees this file system read-only, and runs the command once.
@@ -15,6 +18,10 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 if [[ ${LVS_IPVS_FORCE_VM:-0} != 1 ]] && { modprobe ip_vs 2>/dev/null || true; } && [[ -e /proc/net/ip_vs ]]; then
   log "this kernel has IPVS: running without a VM"
+  if [[ -n ${LVS_IPVS_VM_OUT:-} ]]; then
+    mkdir -p "$LVS_IPVS_VM_OUT"
+    export LVS_IPVS_OUT=$LVS_IPVS_VM_OUT
+  fi
   exec "$@"
 fi
 
@@ -106,4 +113,8 @@ if [[ ! -f $rw/rc ]]; then
 fi
 rc=$(cat "$rw/rc")
 log "guest finished with exit status $rc"
+if [[ -n ${LVS_IPVS_VM_OUT:-} ]]; then
+  mkdir -p "$LVS_IPVS_VM_OUT"
+  cp -r "$rw/out/." "$LVS_IPVS_VM_OUT/"
+fi
 exit "$rc"

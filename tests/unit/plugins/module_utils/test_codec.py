@@ -137,3 +137,11 @@ def test_acknowledgements_and_errors():
     data = ack(1, 0) + ack(2, errno.EEXIST)
     found = [(kind, seq, codec.error_code(data, start)) for kind, _flags, seq, start, _end in codec.split(data)]
     assert found == [(codec.NLMSG_ERROR, 1, 0), (codec.NLMSG_ERROR, 2, errno.EEXIST)]
+
+
+def test_batched_payloads_equal_the_generic_encoding():
+    # apply() encodes a service's id once and reuses it for all its server edits
+    selectors: dict = {}
+    for op in OPERATIONS:
+        assert kernel._payload(op, selectors) == codec.Schema(nl.ipvs_msg).encode(kernel.operation_attrs(op))
+    assert set(selectors) == {key for key, _dest in DESTS} | {s.key for s in SERVICES}

@@ -1,0 +1,440 @@
+#!/usr/bin/env python3
+# Copyright: lvs.ipvs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark of lvs.ipvs.ipvs_table against ipvsadm (run it through bench/table.sh).
+
+  table.py kernel OUT.json     as root on a kernel with IPVS (the test VM): every size
+                               in a fresh process, then the ansible-playbook cases
+  table.py size N OUT.json     one size, in process (what `kernel` runs per size)
+  table.py host OUT.json       no kernel needed: cold start and module RSS on this host
+  table.py render OUT_DIR IN.json...   merge records into table.json and table.md
+
+Table shape: N real servers as N/10 services of 10 servers each (wrr, direct routing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
+SIZES = tuple(int(size) for size in os.environ.get("BENCH_SIZES", "10,100,1000,10000").split(","))
+PER_RULE_LIMIT = 1000  # one ipvsadm process per rule beyond this is extrapolated
+MODULE = "ansible_collections.lvs.ipvs.plugins.modules.ipvs_table"
+
+
+# --------------------------------------------------------------------------- the tables
+
+
+def service_entry(index: int, servers: list) -> dict:
+    return {
+        "protocol": "tcp",
+        "address": "198.18.%d.%d" % (index // 250, 1 + index % 250),
+        "port": 80,
+        "scheduler": "wrr",
+        "servers": servers,
+    }
+
+
+def server_entry(index: int, number: int, weight: int) -> dict:
+    return {"address": "10.%d.%d.%d" % (index // 250, index % 250, 1 + number), "weight": weight}
+
+
+def desired_services(servers: int) -> list:
+    """N real servers as N/10 services of 10 each."""
+    return [service_entry(index, [server_entry(index, number, 1 + number) for number in range(10)]) for index in range(max(1, servers // 10))]
+
+
+def changed_services(servers: int) -> tuple:
+    """1% of the servers changed: half weight edits, a quarter added, a quarter removed."""
+    services = desired_services(servers)
+    count = max(1, servers // 100)
+    removes = adds = count // 4
+    edits = count - removes - adds
+    stride = max(1, len(services) // max(1, count))
+    picks = [services[(position * stride) % len(services)] for position in range(count)]
+    for service in picks[:edits]:
+        service["servers"][0]["weight"] += 100
+    for service in picks[edits : edits + removes]:
+        service["servers"].pop()
+    for position, service in enumerate(picks[edits + removes :]):
+        service["servers"].append({"address": "10.255.%d.%d" % (position // 250, 1 + position % 250), "weight": 1})
+    return services, count
+
+
+def module_params(services: list) -> dict:
+    """The parameters as AnsibleModule hands them to the runner (defaults filled in)."""
+    server_defaults = {
+        "port": None,
+        "forwarding_method": "route",
+        "weight": 1,
+        "upper_threshold": 0,
+        "lower_threshold": 0,
+        "tunnel_type": None,
+        "tunnel_port": None,
+        "tunnel_checksum": None,
+    }
+    service_defaults = {
+        "fwmark": None,
+        "family": None,
+        "scheduler_flags": None,
+        "persistent": None,
+        "persistence_timeout": None,
+        "persistence_netmask": None,
+        "persistence_engine": None,
+        "one_packet": False,
+        "state": "present",
+    }
+    filled = []
+    for service in services:
+        entry = dict(service_defaults, **service)
+        entry["servers"] = [dict(server_defaults, **server) for server in service["servers"]]
+        filled.append(entry)
+    return {"services": filled, "src": None, "purge": True, "state": "present", "dest": None, "zero_counters": False, "zero_service": None, "namespace": None}
+
+
+def rules(services: list) -> list:
+    lines = []
+    for service in services:
+        vip = "%s:%d" % (service["address"], service["port"])
+        lines.append("-A -t %s -s %s" % (vip, service["scheduler"]))
+        lines += ["-a -t %s -r %s:%d -g -w %d" % (vip, server["address"], service["port"], server["weight"]) for server in service["servers"]]
+    return lines
+
+
+# --------------------------------------------------------------------------- in the VM
+
+
+def ipvsadm(*args: str, stdin: str | None = None) -> str:
+    return subprocess.run(["ipvsadm", *args], input=stdin, check=True, capture_output=True, text=True).stdout
+
+
+def timed(function) -> tuple:
+    started = time.perf_counter()
+    value = function()
+    return time.perf_counter() - started, value
+
+
+def record(case: str, servers: int, tool: str, seconds: float, rss: float | None = None) -> dict:
+    return {"case": case, "servers": servers, "tool": tool, "seconds": round(seconds, 4), "peak_rss_mib": None if rss is None else round(rss, 1)}
+
+
+def ipvs_table_pass(params: dict) -> dict:
+    """What the module's runner does for one run, each phase timed."""
+    from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
+    from ansible_collections.lvs.ipvs.plugins.module_utils import _table as table
+    from ansible_collections.lvs.ipvs.plugins.module_utils._rules import command
+
+    phases = {}
+    phases["validate"], desired = timed(lambda: table.desired_of(params))
+    with kernel.IpvsClient() as client:
+        phases["read"], current = timed(client.table)
+        phases["plan"], ops = timed(lambda: table.operations(current, desired))
+        phases["apply"], _applied = timed(lambda: client.apply(ops))
+    phases["report"], _commands = timed(lambda: [command(op) for op in ops])
+    phases["writes"] = len(ops)
+    phases["seconds"] = sum(value for name, value in phases.items() if name != "writes")
+    return phases
+
+
+def measure_size(servers: int, out: str) -> None:
+    sys.path.insert(0, COLLECTIONS)
+    import ansible_collections.lvs.ipvs.plugins.module_utils._table  # noqa: F401 - imports are not timed
+
+    full = desired_services(servers)
+    changed, count = changed_services(servers)
+    records, phases = [], {}
+    ipvsadm("-C")
+    for case, services in (("full_apply", full), ("noop", full), ("change_1pct", changed)):
+        phases[case] = ipvs_table_pass(module_params(services))
+    expected_writes = {"full_apply": len(rules(full)), "noop": 0, "change_1pct": count}
+    assert {case: value["writes"] for case, value in phases.items()} == expected_writes, phases
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    records += [record(case, servers, "ipvs_table", value["seconds"], rss) for case, value in phases.items()]
+    records += ipvsadm_figures(servers, full)
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump({"records": records, "phases": {"%s/%d" % (case, servers): value for case, value in phases.items()}}, handle)
+
+
+def ipvsadm_figures(servers: int, services: list) -> list:
+    lines = rules(services)
+    ipvsadm("-C")
+    restore, _ = timed(lambda: ipvsadm("-R", stdin="\n".join(lines) + "\n"))
+    save, saved = timed(lambda: ipvsadm("-Sn"))
+    assert len(saved.splitlines()) == len(lines)
+    ipvsadm("-C")
+    sample = lines[:PER_RULE_LIMIT]
+    per_rule, _ = timed(lambda: [ipvsadm(*line.split()) for line in sample])
+    per_rule *= len(lines) / len(sample)
+    ipvsadm("-C")
+    return [
+        record("full_apply", servers, "ipvsadm_restore", restore),
+        record("noop", servers, "ipvsadm_save", save),
+        record("full_apply", servers, "ipvsadm_per_rule", per_rule),
+    ]
+
+
+def measure_kernel(out: str) -> None:
+    records, phases = [], {}
+    for servers in SIZES:
+        with tempfile.NamedTemporaryFile(suffix=".json") as part:
+            subprocess.run([sys.executable, os.path.abspath(__file__), "size", str(servers), part.name], check=True)
+            with open(part.name, encoding="utf-8") as handle:
+                result = json.load(handle)
+        records += result["records"]
+        phases.update(result["phases"])
+        print("measured %d servers" % servers, flush=True)
+    records += playbook_figures()
+    meta = {"machine": machine(), "phases": phases, "per_rule_extrapolated_above_rules": PER_RULE_LIMIT}
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump({"records": records, "kernel_run": meta}, handle, indent=1)
+
+
+PLAYBOOK = """\
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars_files: [{vars}]
+  tasks:
+    - ansible.builtin.set_fact:
+        bench_started: "{{{{ now().timestamp() }}}}"
+    - lvs.ipvs.ipvs_table:
+        services: "{{{{ bench_services }}}}"
+        purge: true
+      register: bench_result
+    - ansible.builtin.debug:
+        msg: "BENCH {{{{ now().timestamp() - (bench_started | float) }}}} {{{{ bench_result.commands | length }}}}"
+"""
+
+
+def playbook_figures() -> list:
+    """The whole ansible-playbook task (module transfer, argument checks, the run, the result)."""
+    records = []
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    env.setdefault("ANSIBLE_LOCAL_TEMP", tempfile.mkdtemp(prefix="bench-ansible-"))
+    env.setdefault("ANSIBLE_REMOTE_TEMP", env["ANSIBLE_LOCAL_TEMP"])
+    playbook_bin = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    with tempfile.TemporaryDirectory() as work:
+        for servers in SIZES:
+            ipvsadm("-C")
+            changed, _count = changed_services(servers)
+            for case, services in (("full_apply", desired_services(servers)), ("noop", desired_services(servers)), ("change_1pct", changed)):
+                with open(os.path.join(work, "vars.json"), "w", encoding="utf-8") as handle:
+                    json.dump({"bench_services": services}, handle)
+                with open(os.path.join(work, "play.yml"), "w", encoding="utf-8") as handle:
+                    handle.write(PLAYBOOK.format(vars=os.path.join(work, "vars.json")))
+                run = subprocess.run([playbook_bin, "-i", "localhost,", os.path.join(work, "play.yml")], env=env, capture_output=True, text=True, check=False)
+                found = [line for line in run.stdout.splitlines() if "BENCH " in line]
+                if run.returncode != 0 or not found:
+                    raise SystemExit("ansible-playbook failed for %s/%d:\n%s\n%s" % (case, servers, run.stdout[-3000:], run.stderr[-3000:]))
+                seconds = float(found[0].split("BENCH ")[1].split()[0])
+                records.append(record(case, servers, "ipvs_table_playbook", seconds))
+            print("playbook cases for %d servers done" % servers, flush=True)
+    ipvsadm("-C")
+    return records
+
+
+# --------------------------------------------------------------------------- on the host
+
+
+def measure_host(out: str) -> None:
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    starts = []
+    for _ in range(11):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import %s" % MODULE], env=env, check=True)
+        starts.append(time.perf_counter() - started)
+    import_rss = child_rss([sys.executable, "-c", "import %s" % MODULE], env)[1]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as args:
+        json.dump({"ANSIBLE_MODULE_ARGS": {"services": desired_services(10000), "purge": True, "_ansible_check_mode": True}}, args)
+    try:
+        seconds, rss, output = child_rss([sys.executable, "-m", MODULE, args.name], env)
+    finally:
+        os.unlink(args.name)
+    result = json.loads(output)
+    assert result.get("summary", {}).get("add_server") == 10000, result
+    records = [
+        record("cold_start", 0, "ipvs_table", statistics.median(starts), import_rss),
+        record("cold_start", 10000, "ipvs_table", seconds, rss),
+    ]
+    meta = {"machine": machine(), "cold_start_runs": [round(value, 4) for value in starts]}
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump({"records": records, "host_run": meta}, handle, indent=1)
+
+
+def child_rss(command: list, env: dict) -> tuple:
+    """Wall time, peak RSS (MiB) and stdout of one child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
+    output = child.stdout.read()
+    _pid, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit("%s failed: %s" % (command, output[-2000:]))
+    return time.perf_counter() - started, usage.ru_maxrss / 1024, output
+
+
+def machine() -> dict:
+    found = {"kernel": platform.release(), "python": platform.python_version(), "cpus": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        found["cpu"] = names[0] if names else platform.processor()
+    except OSError:
+        found["cpu"] = platform.processor()
+    for package in ("pyroute2", "netaddr", "ansible-core"):
+        try:
+            from importlib.metadata import version
+
+            found[package] = version(package)
+        except Exception:
+            found[package] = None
+    try:
+        answer = subprocess.run(["ipvsadm", "--version"], capture_output=True, text=True, check=False)
+        found["ipvsadm"] = (answer.stdout or answer.stderr).strip()
+    except OSError:
+        found["ipvsadm"] = None
+    return found
+
+
+# --------------------------------------------------------------------------- results
+
+
+def render(out_dir: str, inputs: list) -> None:
+    records, runs = [], {}
+    for path in inputs:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        records += data["records"]
+        runs.update({key: value for key, value in data.items() if key != "records"})
+    with open(os.path.join(out_dir, "table.json"), "w", encoding="utf-8") as handle:
+        json.dump(records, handle, indent=1)
+    with open(os.path.join(out_dir, "table.meta.json"), "w", encoding="utf-8") as handle:
+        json.dump(runs, handle, indent=1)
+    with open(os.path.join(out_dir, "table.md"), "w", encoding="utf-8") as handle:
+        handle.write(markdown(records, runs))
+
+
+def markdown(records: list, runs: dict) -> str:
+    def seconds(case, servers, tool):
+        found = [r["seconds"] for r in records if (r["case"], r["servers"], r["tool"]) == (case, servers, tool)]
+        return found[0] if found else None
+
+    def cell(value):
+        return "-" if value is None else ("%.3f" % value if value < 10 else "%.1f" % value)
+
+    def ratio(first, second):
+        return "-" if first is None or second is None or not second else "%.2f" % (first / second)
+
+    kernel = runs.get("kernel_run", {}).get("machine", {})
+    host = runs.get("host_run", {}).get("machine", {})
+    lines = [
+        "# ipvs_table benchmark",
+        "",
+        "Produced by `bash bench/table.sh` in one run; raw records in `table.json`, machine and",
+        "per-phase times in `table.meta.json`.",
+        "",
+        "- Kernel run (QEMU TCG guest): kernel %s, CPU %s, %s vCPUs, Python %s, pyroute2 %s, ansible-core %s, %s"
+        % (
+            kernel.get("kernel"),
+            kernel.get("cpu"),
+            kernel.get("cpus"),
+            kernel.get("python"),
+            kernel.get("pyroute2"),
+            kernel.get("ansible-core"),
+            kernel.get("ipvsadm"),
+        ),
+        "- Host run: kernel %s, CPU %s, Python %s, pyroute2 %s" % (host.get("kernel"), host.get("cpu"), host.get("python"), host.get("pyroute2")),
+        "- Table: N real servers as N/10 services of 10 (wrr, direct routing). ipvs_table times are in process",
+        "  (`time.perf_counter` around validate + read + plan + apply + report, after imports). One ipvsadm",
+        "  command per rule is timed for up to %d rules and extrapolated (x rules / %d) beyond." % (PER_RULE_LIMIT, PER_RULE_LIMIT),
+        "",
+        "| servers | case | ipvs_table s | ipvsadm s | ratio | per-rule ipvsadm s | speed-up vs per-rule | playbook task s | peak RSS MiB |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for servers in SIZES:
+        for case, reference in (("full_apply", "ipvsadm_restore"), ("noop", "ipvsadm_save"), ("change_1pct", None)):
+            ours = seconds(case, servers, "ipvs_table")
+            theirs = seconds(case, servers, reference) if reference else None
+            per_rule = seconds(case, servers, "ipvsadm_per_rule")
+            rss = [r["peak_rss_mib"] for r in records if (r["case"], r["servers"], r["tool"]) == (case, servers, "ipvs_table")]
+            lines.append(
+                "| %d | %s | %s | %s | %s | %s | %s | %s | %s |"
+                % (
+                    servers,
+                    case,
+                    cell(ours),
+                    cell(theirs) + (" (-R)" if reference == "ipvsadm_restore" else " (-Sn)" if reference else ""),
+                    ratio(ours, theirs),
+                    cell(per_rule) + (" (extrapolated)" if per_rule is not None and servers * 1.1 > PER_RULE_LIMIT else ""),
+                    ratio(per_rule, ours) if per_rule else "-",
+                    cell(seconds(case, servers, "ipvs_table_playbook")),
+                    rss[0] if rss else "-",
+                )
+            )
+    cold = [r for r in records if r["case"] == "cold_start"]
+    lines += ["", "Host, no VM:", ""]
+    lines += [
+        "- cold start, python start-up + every import of the module (median of %d runs): %.3f s, RSS %s MiB"
+        % (len(runs.get("host_run", {}).get("cold_start_runs", [])), r["seconds"], r["peak_rss_mib"])
+        for r in cold
+        if r["servers"] == 0
+    ]
+    lines += [
+        "- the whole module process for %d servers in check mode (argument checks, validation, plan of every add, result): %.3f s, peak RSS %s MiB"
+        % (r["servers"], r["seconds"], r["peak_rss_mib"])
+        for r in cold
+        if r["servers"]
+    ]
+    lines += ["", targets(records), ""]
+    return "\n".join(lines)
+
+
+def targets(records: list) -> str:
+    def get(case, tool, servers=10000):
+        found = [r for r in records if (r["case"], r["servers"], r["tool"]) == (case, servers, tool)]
+        return found[0] if found else None
+
+    checks = []
+    full, restore = get("full_apply", "ipvs_table"), get("full_apply", "ipvsadm_restore")
+    noop, save = get("noop", "ipvs_table"), get("noop", "ipvsadm_save")
+    per_rule = get("full_apply", "ipvsadm_per_rule")
+    cold, module = get("cold_start", "ipvs_table", 0), get("cold_start", "ipvs_table", 10000)
+    if full and restore:
+        checks.append(("full apply <= 2x ipvsadm -R", "%.2fx" % (full["seconds"] / restore["seconds"]), full["seconds"] <= 2 * restore["seconds"]))
+    if noop and save:
+        checks.append(("no-op <= 3x ipvsadm -Sn", "%.2fx" % (noop["seconds"] / save["seconds"]), noop["seconds"] <= 3 * save["seconds"]))
+    if full and per_rule:
+        checks.append((">= 75x faster than per-rule", "%.0fx" % (per_rule["seconds"] / full["seconds"]), per_rule["seconds"] >= 75 * full["seconds"]))
+    if cold:
+        checks.append(("cold start <= 0.25 s", "%.3f s" % cold["seconds"], cold["seconds"] <= 0.25))
+    peak = max([r["peak_rss_mib"] for r in (full, noop, module) if r and r["peak_rss_mib"] is not None] or [0])
+    checks.append(("peak RSS < 100 MiB at 10,000 servers", "%.1f MiB" % peak, peak < 100))
+    rows = ["Targets at 10,000 servers:", "", "| target | measured | met |", "|---|---:|---|"]
+    rows += ["| %s | %s | %s |" % (name, value, "yes" if met else "**no**") for name, value, met in checks]
+    return "\n".join(rows)
+
+
+def main(argv: list) -> None:
+    if len(argv) >= 2 and argv[0] == "kernel":
+        measure_kernel(argv[1])
+    elif len(argv) >= 3 and argv[0] == "size":
+        measure_size(int(argv[1]), argv[2])
+    elif len(argv) >= 2 and argv[0] == "host":
+        measure_host(argv[1])
+    elif len(argv) >= 3 and argv[0] == "render":
+        render(argv[1], argv[2:])
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
