@@ -135,9 +135,18 @@ class IpvsClient:
         return sequences
 
     def _receive(self) -> bytes:
+        # the kernel answers while handling our send (and a dump's next part while
+        # handling our previous read), so a reply is usually waiting: read first, wait after
+        try:
+            return self._receive_waiting()
+        except BlockingIOError:
+            pass
         ready, _w, _x = select.select([self._raw], [], [], _REPLY_TIMEOUT)
         if not ready:
             raise IpvsError("the kernel did not answer within %d s" % _REPLY_TIMEOUT)
+        return self._receive_waiting()
+
+    def _receive_waiting(self) -> bytes:
         try:
             return self._raw.recv(_RECV_SIZE, socket.MSG_DONTWAIT)
         except OSError as exc:
