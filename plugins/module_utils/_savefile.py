@@ -129,53 +129,52 @@ def _service_part(words: list) -> tuple:
     return model.service_key(fwmark=_integer(value), family="ipv6" if ipv6 else "ipv4"), options
 
 
+_SERVICE_FLAGS = {"-p": ("persistent", True), "--persistent": ("persistent", True), "-o": ("one_packet", True), "--ops": ("one_packet", True)}
+_SERVER_FLAGS = dict(
+    {option: ("forwarding_method", method) for option, method in _METHODS.items()},
+    **{option: ("tunnel_checksum", checksum) for option, checksum in _CHECKSUMS.items()},
+)
+
+
 def _service_options(words: list) -> dict:
-    params: dict = {}
-    index = 0
-    while index < len(words):
-        word = words[index]
-        if word in _SERVICE_OPTIONS:
-            name = _SERVICE_OPTIONS[word]
-            value = _value(words, index)
-            params[name] = value.split(",") if name == "scheduler_flags" else value
-            index += 2
-        elif word in ("-p", "--persistent"):
-            params["persistent"] = True
-            # the timeout is optional, as in ipvsadm
-            if index + 1 < len(words) and words[index + 1].isdigit():
-                params["persistence_timeout"] = int(words[index + 1])
-                index += 1
-            index += 1
-        elif word in ("-o", "--ops"):
-            params["one_packet"] = True
-            index += 1
-        else:
-            raise _LineError(word, "unknown option for a service")
+    params = _options(words, _SERVICE_OPTIONS, _SERVICE_FLAGS, "a service")
+    if "scheduler_flags" in params:
+        params["scheduler_flags"] = params["scheduler_flags"].split(",")
     return params
 
 
 def _server_options(key: model.ServiceKey, words: list) -> dict:
+    params = _options(words, _SERVER_OPTIONS, _SERVER_FLAGS, "a real server")
+    if "address" not in params:
+        raise _LineError(words[0] if words else "", "a real server line needs -r ADDRESS[:PORT]")
+    for name in _INTEGERS:
+        if name in params:
+            params[name] = _integer(params[name])
+    protocol = "tcp" if key.is_fwmark else key.protocol
+    params["address"], params["port"] = _host_port(params["address"], protocol, required_port=False)
+    return params
+
+
+def _options(words: list, valued: dict, flags: dict, what: str) -> dict:
+    """Options that take a value (``valued``: option -> parameter) and flags
+    (``flags``: option -> (parameter, value)) as parameters."""
     params: dict = {}
     index = 0
     while index < len(words):
         word = words[index]
-        if word in _SERVER_OPTIONS:
-            name = _SERVER_OPTIONS[word]
-            value = _value(words, index)
-            params[name] = _integer(value) if name in _INTEGERS else value
+        if word in valued:
+            params[valued[word]] = _value(words, index)
             index += 2
-        elif word in _METHODS:
-            params["forwarding_method"] = _METHODS[word]
+            continue
+        if word not in flags:
+            raise _LineError(word, "unknown option for %s" % what)
+        name, value = flags[word]
+        params[name] = value
+        index += 1
+        # ipvsadm's -p takes an optional timeout
+        if name == "persistent" and index < len(words) and words[index].isdigit():
+            params["persistence_timeout"] = int(words[index])
             index += 1
-        elif word in _CHECKSUMS:
-            params["tunnel_checksum"] = _CHECKSUMS[word]
-            index += 1
-        else:
-            raise _LineError(word, "unknown option for a real server")
-    if "address" not in params:
-        raise _LineError(words[0] if words else "", "a real server line needs -r ADDRESS[:PORT]")
-    protocol = "tcp" if key.is_fwmark else key.protocol
-    params["address"], params["port"] = _host_port(params["address"], protocol, required_port=False)
     return params
 
 
