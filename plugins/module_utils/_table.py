@@ -98,14 +98,19 @@ def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
     try:
         current = common.read_table(client)
         ops = operations(current, desired)
-        if ops and not check_mode:
-            client.apply(ops)
-        zeroed = _zero(client, scope, current, check_mode)
+        after = plan.simulate(current, ops)
+        if scope not in (None, "all") and scope not in after.services:
+            raise IpvsError("cannot zero the counters of %s: no such service" % scope.label())
+        applied = client.apply(ops) if ops and not check_mode else []
+        try:
+            zeroed = _zero(client, scope, check_mode)
+            saved = _save(params["dest"], render_table(after), check_mode) if params.get("dest") else False
+        except IpvsError as exc:
+            note = "; the %d table edit(s) of this run were applied before it" % len(applied) if applied else ""
+            raise IpvsError(exc.message + note, applied=applied, errno=exc.errno) from None
     finally:
         if client is not None:
             client.close()
-    after = plan.simulate(current, ops)
-    saved = _save(params.get("dest"), render_table(after), check_mode) if params.get("dest") else False
     result = {
         "changed": bool(ops) or zeroed or saved,
         "commands": [command(op) for op in ops],
@@ -122,14 +127,12 @@ def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
     return result
 
 
-def _zero(client, scope, current: plan.Table, check_mode: bool) -> bool:
+def _zero(client, scope, check_mode: bool) -> bool:
     """Zero the counters of ``scope``; changed only when a counter was not zero."""
     if scope is None or client is None:
         return False
-    if scope != "all" and scope not in current.services:
-        raise IpvsError("cannot zero the counters of %s: no such service" % scope.label())
     states = client.service_states()
-    selected = states.values() if scope == "all" else [states[scope]]
+    selected = states.values() if scope == "all" else [states[scope]] if scope in states else []
     counters = [state.stats for state in selected] + [dest.stats for state in selected for dest in state.dests.values()]
     if not any(any(stats.values()) for stats in counters):
         return False

@@ -166,3 +166,49 @@ def test_ipvsadm_order_wraps_like_its_c_comparison():
         "10.0.0.1:80",
         "10.0.0.9:80",
     ]
+
+
+class TableOnlyClient:
+    """A kernel stand-in holding a table: enough for run() paths that end before zeroing."""
+
+    def __init__(self, held: plan.Table):
+        self.held = held
+
+    def table(self) -> plan.Table:
+        return self.held
+
+    def apply(self, ops) -> list:
+        self.held = plan.simulate(self.held, ops)
+        return [op.as_dict() for op in ops]
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_failed_save_after_edits_says_which_edits_were_applied(monkeypatch, tmp_path):
+    client = TableOnlyClient(CURRENT)
+    monkeypatch.setattr(table.common, "open_client", lambda load_module, check_mode: client)
+    given = params(services=[service("192.0.2.1", "10.0.0.1", "10.0.0.2")], dest=str(tmp_path / "missing" / "ipvsadm.rules"))
+    with pytest.raises(IpvsError) as caught:
+        table.run(given, check_mode=False, diff=False, load_module=None)
+    assert "cannot save the table to %s" % given["dest"] in caught.value.message
+    assert caught.value.message.endswith("; the 1 table edit(s) of this run were applied before it")
+    assert [item["server"] for item in caught.value.applied] == ["10.0.0.2:80"]
+
+
+def test_zeroing_a_service_the_run_does_not_hold_fails_before_any_edit(monkeypatch):
+    client = TableOnlyClient(CURRENT)
+    monkeypatch.setattr(table.common, "open_client", lambda load_module, check_mode: client)
+    given = params(services=[service("192.0.2.1", "10.0.0.2")], zero_counters=True, zero_service={"address": "192.0.2.7", "port": 80})
+    with pytest.raises(IpvsError, match=r"cannot zero the counters of TCP 192.0.2.7:80: no such service"):
+        table.run(given, check_mode=False, diff=False, load_module=None)
+    assert client.held == CURRENT
+
+
+def test_saving_writes_the_table_once(monkeypatch, tmp_path):
+    monkeypatch.setattr(table.common, "open_client", lambda load_module, check_mode: TableOnlyClient(CURRENT))
+    given = params(dest=str(tmp_path / "ipvsadm.rules"))
+    first = table.run(given, check_mode=False, diff=False, load_module=None)
+    second = table.run(given, check_mode=False, diff=False, load_module=None)
+    assert (first["changed"], first["saved"], second["changed"]) == (True, True, False)
+    assert (tmp_path / "ipvsadm.rules").read_text() == render_table(CURRENT)
