@@ -325,14 +325,6 @@ def _service_selector(key: model.ServiceKey) -> bytes:
     return _schema().encode([["IPVS_CMD_ATTR_SERVICE", {"attrs": model.service_id_attrs(key)}]])
 
 
-def table_of(states: dict) -> plan.Table:
-    """The configuration part of ``service_states()``."""
-    return plan.Table(
-        services={key: state.service for key, state in states.items()},
-        servers={key: {dkey: dstate.dest for dkey, dstate in state.dests.items()} for key, state in states.items()},
-    )
-
-
 def decode_daemon(get) -> dict:
     state = get("IPVS_DAEMON_ATTR_STATE")
     group4 = get("IPVS_DAEMON_ATTR_MCAST_GROUP")
