@@ -1,7 +1,29 @@
 #!/usr/bin/env bash
-# The demo lab: directors, real servers and a client as separate hosts on a kernel
-# with IPVS, deployed with playbooks/site.yml. It needs the director and realserver
-# roles, which are not part of this version of the collection yet.
-echo "The demo lab arrives with the lvs.ipvs.director and lvs.ipvs.realserver roles;"
-echo "this version ships the modules only (see README.md, 'Modules')."
-echo "Try them on a kernel with IPVS: ansible-playbook playbooks/show.yml"
+# The demo lab: deploy the DR topology of playbooks/inventories/dr with
+# playbooks/site.yml onto containers (a client, a director, three real servers),
+# send real HTTP requests through the VIP, print how they were spread over the real
+# servers, and tear everything down. On a fresh Debian/Ubuntu machine, as root:
+#   bash playbooks/lab.sh            (LAB_SCENARIO=nat or tun for the other topologies)
+# It installs what it needs (tests/bin/setup.sh), builds the containers' image from
+# Debian packages, and boots a Debian kernel under QEMU when this kernel has no IPVS
+# (about 10 minutes then; a few on a host with IPVS).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/bin/common.sh"
+scenario=${LAB_SCENARIO:-dr}
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+"$ROOT/tests/bin/setup.sh"
+"$ROOT/tests/bin/lab-image.sh" >/dev/null
+log "deploying the $scenario topology and sending requests through it"
+if LVS_IPVS_VM_OUT=$results "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/topology-layer.sh" "$scenario" > "$results/lab.log" 2>&1; then
+  echo
+  cat "$results/topology/$scenario.md"
+  echo
+  log "lab done (the whole log was in $results/lab.log; rerun with LAB_SCENARIO=nat or tun)"
+else
+  tail -n 60 "$results/lab.log"
+  log "the lab failed; the lines above are the end of its log"
+  exit 1
+fi

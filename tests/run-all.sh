@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian/Ubuntu machine: installs what it needs,
-# then runs lint + ansible-test sanity, unit tests (pyroute2 0.7 and 0.9), and the
-# real-kernel layer (netlink core + integration targets) in one QEMU boot.
+# then runs lint (ruff, ansible-lint) + ansible-test sanity, unit tests (pyroute2 0.7
+# and 0.9), the real-kernel layer (netlink core + integration targets) in one QEMU
+# boot, and the topology layer (molecule scenarios dr, nat, tun) in another.
 #   bash tests/run-all.sh            everything
-#   LAYERS="unit" bash tests/run-all.sh   only some of: lint package sanity unit kernel
+#   LAYERS="unit" bash tests/run-all.sh   only some of: lint package sanity unit kernel topology
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/bin/common.sh"
-LAYERS=${LAYERS:-lint package sanity unit kernel}
+LAYERS=${LAYERS:-lint package sanity unit kernel topology}
 declare -A took=()
 failed=()
 
@@ -23,7 +24,8 @@ layer() {
 lint() {
   "$VENV/bin/ruff" check "$ROOT/plugins" "$ROOT/tests" &&
     "$VENV/bin/ruff" format --check "$ROOT/plugins" "$ROOT/tests" &&
-    "$VENV/bin/python" "$ROOT/tests/bin/check_targets.py" "$ROOT"
+    "$VENV/bin/python" "$ROOT/tests/bin/check_targets.py" "$ROOT" &&
+    (cd "$ROOT" && ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS_PATH" PATH="$VENV_LINT/bin:$PATH" ansible-lint --nocolor -q)
 }
 
 # The built tarball installs, documents its modules, and a module runs from it.
@@ -56,6 +58,11 @@ kernel() {
   "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/kernel-layer.sh"
 }
 
+# Molecule scenarios on containers with real traffic, in one more boot of the VM.
+topology() {
+  "$ROOT/tests/bin/lab-image.sh" >/dev/null && "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/topology-layer.sh"
+}
+
 started=$SECONDS
 log "=== setup"
 "$ROOT/tests/bin/setup.sh"
@@ -65,7 +72,8 @@ layer package package
 layer sanity sanity
 layer unit unit
 layer kernel kernel
-for name in setup lint package sanity unit kernel; do
+layer topology topology
+for name in setup lint package sanity unit kernel topology; do
   [[ -n ${took[$name]:-} ]] && log "$name: ${took[$name]} s"
 done
 if ((${#failed[@]})); then

@@ -9,7 +9,7 @@ while read -r path; do
   mount -t tmpfs -o size=2G tmpfs "$path"
 done < "$rw/tmpfs-paths"
 tar -C / -xf "$tarball"
-export HOME=/tmp/home ANSIBLE_HOME=/tmp/home/.ansible TMPDIR=/tmp LVS_IPVS_OUT=$rw/out
+export LVS_IPVS_IN_VM=1 HOME=/tmp/home ANSIBLE_HOME=/tmp/home/.ansible TMPDIR=/tmp LVS_IPVS_OUT=$rw/out
 mkdir -p "$HOME" "$LVS_IPVS_OUT"
 echo "guest: $(uname -r), python unpacked in $(( $(date +%s) - started )) s"
 modprobe ip_vs

@@ -5,7 +5,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 
-APT_PACKAGES=(qemu-system-x86 kmod ipvsadm keepalived iproute2 busybox-static python3-venv git rsync shellcheck)
+APT_PACKAGES=(qemu-system-x86 kmod ipvsadm keepalived iproute2 busybox-static python3-venv git rsync shellcheck
+  podman netavark aardvark-dns crun conmon iptables debootstrap openssh-client)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -30,10 +31,11 @@ make_venv() {
   rm -rf "$dir"
   "$PYTHON" -m venv "$dir"
   "$dir/bin/pip" install -q --disable-pip-version-check -r "$requirements" 2>&1 | grep -v "^WARNING: Location" >&2 || true
-  "$dir/bin/python" -c "import pyroute2, netaddr"
+  "$dir/bin/python" -c "${3:-import pyroute2, netaddr}"
   echo "$want" > "$stamp"
 }
 
 make_venv "$VENV" "$ROOT/tests/requirements.txt"
 make_venv "$VENV_PYROUTE2_07" "$ROOT/tests/requirements-pyroute2-0.7.txt"
+make_venv "$VENV_LINT" "$ROOT/tests/requirements-lint.txt" "import ansiblelint"
 log "setup done: $("$VENV/bin/python" -c 'import pyroute2, ansible; print("ansible-core", ansible.__version__ if hasattr(ansible, "__version__") else "", "pyroute2", pyroute2.__version__)' 2>/dev/null || true)"

@@ -1,0 +1,333 @@
+# Copyright: lvs.ipvs contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The inventory's LVS topology, turned into what each host must hold.
+
+One vocabulary serves the director and the real servers: a list of services (the
+options of lvs.ipvs.ipvs_table) whose servers name inventory hosts. From it this
+module derives a director's IPVS table and host network (kernel modules, sysctls,
+VIPs), and a real server's network (VIPs on lo or a tunnel device, ARP and rp_filter
+sysctls, the NAT default route). Everything is validated here, on the controller,
+before any host is changed; an error names the host and the variable at fault.
+
+Runs on the controller, so it uses the standard library's ipaddress rather than
+netaddr (which only the managed directors need).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+SERVICE_KEYS = (
+    "protocol",
+    "address",
+    "port",
+    "fwmark",
+    "family",
+    "scheduler",
+    "scheduler_flags",
+    "persistent",
+    "persistence_timeout",
+    "persistence_netmask",
+    "persistence_engine",
+    "one_packet",
+    "state",
+)
+SERVER_KEYS = (
+    "port",
+    "forwarding_method",
+    "weight",
+    "upper_threshold",
+    "lower_threshold",
+    "tunnel_type",
+    "tunnel_port",
+    "tunnel_checksum",
+)
+METHODS = ("route", "tunnel", "masquerade")
+DEFAULT_SCHEDULER = "wlc"
+# Devices that carry a real server's VIPs for tunnelled services: the fallback
+# devices the ipip and ip6_tunnel modules create in every network namespace.
+TUNNEL_DEVICES = {4: ("ipip", "tunl0"), 6: ("ip6_tunnel", "ip6tnl0")}
+
+
+class TopologyError(ValueError):
+    """The inventory describes a topology that cannot be deployed."""
+
+
+def _ip(value, where: str):
+    try:
+        return ipaddress.ip_address(str(value).strip("[]"))
+    except ValueError:
+        raise TopologyError("%s: %r is not an IP address" % (where, value)) from None
+
+
+def _present(item: dict) -> bool:
+    return item.get("state", "present") != "absent"
+
+
+def service_label(service: dict) -> str:
+    if service.get("fwmark") is not None:
+        return "fwmark %s" % service["fwmark"]
+    address = str(service.get("address"))
+    if ":" in address:
+        address = "[%s]" % address
+    return "%s %s:%s" % (service.get("protocol", "tcp"), address, service.get("port"))
+
+
+def _services(services, variable: str, host: str) -> list:
+    if not isinstance(services, list):
+        raise TopologyError("host '%s': %s must be a list of services, got %s" % (host, variable, type(services).__name__))
+    for index, service in enumerate(services):
+        where = "host '%s': %s[%d]" % (host, variable, index)
+        if not isinstance(service, dict):
+            raise TopologyError("%s must be a dict" % where)
+        if service.get("fwmark") is None and service.get("address") is None:
+            raise TopologyError("%s needs an address (the VIP) or a fwmark" % where)
+        if service.get("address") is not None:
+            _ip(service["address"], where + ".address")
+        method = service.get("forwarding_method", "route")
+        if method not in METHODS:
+            raise TopologyError("%s.forwarding_method must be one of %s, got %r" % (where, ", ".join(METHODS), method))
+        if not isinstance(service.get("servers", []), list):
+            raise TopologyError("%s.servers must be a list" % where)
+    return services
+
+
+def host_address(hostvars: dict, name: str, where: str):
+    """The address a host is known by: lvs_address, else an IP ansible_host."""
+    if name not in hostvars:
+        raise TopologyError("%s names host '%s', which is not in the inventory" % (where, name))
+    hv = hostvars[name]
+    value = hv.get("lvs_address", hv.get("ansible_host"))
+    if value is None:
+        raise TopologyError("%s names host '%s', which has neither lvs_address nor ansible_host" % (where, name))
+    variable = "lvs_address" if "lvs_address" in hv else "ansible_host"
+    return _ip(value, "%s: host '%s' %s" % (where, name, variable))
+
+
+def _server_method(service: dict, server: dict) -> str:
+    return server.get("forwarding_method") or service.get("forwarding_method") or "route"
+
+
+def _check_declared_method(hostvars: dict, name: str, method: str, where: str) -> None:
+    declared = hostvars[name].get("realserver_method")
+    if declared is not None and declared != method:
+        raise TopologyError(
+            "%s sends to host '%s' by %s, but that host's realserver_method is %s" % (where, name, method, declared),
+        )
+
+
+def _servers_of(service: dict, hostvars: dict, where: str):
+    """(index, server, address, method, host name or None) for each server of a service."""
+    for index, server in enumerate(service.get("servers", [])):
+        spot = "%s.servers[%d]" % (where, index)
+        if not isinstance(server, dict):
+            raise TopologyError("%s must be a dict" % spot)
+        if ("host" in server) == ("address" in server):
+            raise TopologyError("%s needs exactly one of host (an inventory host) or address" % spot)
+        method = _server_method(service, server)
+        if method not in METHODS:
+            raise TopologyError("%s.forwarding_method must be one of %s, got %r" % (spot, ", ".join(METHODS), method))
+        name = server.get("host")
+        if name is None:
+            address = _ip(server["address"], spot + ".address")
+        else:
+            address = host_address(hostvars, name, spot)
+            _check_declared_method(hostvars, name, method, spot)
+        yield index, server, address, method, name
+
+
+def director_table(services, hostvars: dict, host: str, variable: str = "director_services") -> list:
+    """The services argument of lvs.ipvs.ipvs_table for a director."""
+    table = []
+    for index, service in enumerate(_services(services, variable, host)):
+        where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
+        entry = {key: service[key] for key in SERVICE_KEYS if service.get(key) is not None}
+        entry["servers"] = []
+        for _index, server, address, method, _name in _servers_of(service, hostvars, where):
+            spec = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
+            spec.update(address=str(address), forwarding_method=method)
+            entry["servers"].append(spec)
+        table.append(entry)
+    return table
+
+
+def interface_networks(facts: dict) -> list:
+    """The networks of every interface address in gathered network facts."""
+    networks = []
+    for name in facts.get("interfaces", []):
+        device = facts.get(name.replace("-", "_").replace(".", "_"), {})
+        for v4 in [device.get("ipv4", {}), *device.get("ipv4_secondaries", [])]:
+            if v4.get("address") and v4.get("netmask"):
+                networks.append(ipaddress.ip_interface("%s/%s" % (v4["address"], v4["netmask"])).network)
+        for v6 in device.get("ipv6", []):
+            if v6.get("address") and v6.get("prefix"):
+                networks.append(ipaddress.ip_interface("%s/%s" % (v6["address"], v6["prefix"])).network)
+    return [str(network) for network in networks]
+
+
+def _prefix(address) -> str:
+    return "%s/%d" % (address, address.max_prefixlen)
+
+
+def _scheduler_modules(service: dict) -> list:
+    modules = ["ip_vs_%s" % service.get("scheduler", DEFAULT_SCHEDULER)]
+    if service.get("persistence_engine"):
+        modules.append("ip_vs_pe_%s" % service["persistence_engine"])
+    return modules
+
+
+def director_network(services, host: str, vip_interface=None, networks=None, variable: str = "director_services") -> dict:
+    """Kernel modules, sysctls and VIP addresses a director needs.
+
+    networks: the director's interface networks (interface_networks); when given, a
+    masquerading service whose VIP lies outside all of them is refused, because
+    neither clients nor the real servers' replies could reach it there.
+    """
+    modules, sysctls, addresses = ["ip_vs"], {}, []
+    for index, service in enumerate(_services(services, variable, host)):
+        if not _present(service):
+            continue
+        where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
+        modules.extend(_scheduler_modules(service))
+        vip = _ip(service["address"], where) if service.get("address") is not None else None
+        methods = {_server_method(service, server) for server in service.get("servers", []) if isinstance(server, dict)}
+        if "masquerade" in methods or service.get("forwarding_method") == "masquerade":
+            family = vip.version if vip else (6 if service.get("family") == "ipv6" else 4)
+            key = "net.ipv4.ip_forward" if family == 4 else "net.ipv6.conf.all.forwarding"
+            sysctls[key] = "1"
+            if vip is not None and networks is not None and not any(vip in ipaddress.ip_network(net) for net in networks):
+                raise TopologyError(
+                    "%s uses masquerade, but its VIP %s is outside every network of the director's interfaces (%s)"
+                    % (where, vip, ", ".join(networks) or "none"),
+                )
+        if vip is not None and vip_interface:
+            addresses.append([vip_interface, _prefix(vip)])
+    return {"modules": _unique(modules), "sysctls": sorted(sysctls.items()), "addresses": _unique(addresses), "gateways": []}
+
+
+def _unique(items: list) -> list:
+    seen, unique = set(), []
+    for item in items:
+        key = tuple(item) if isinstance(item, list) else item
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
+
+
+def _own_address(hostvars: dict, host: str):
+    """This host's address, to match servers given by address; None when it has none."""
+    try:
+        return host_address(hostvars, host, "host '%s'" % host)
+    except TopologyError:
+        return None
+
+
+def _is_this_host(name, address, host: str, own_address) -> bool:
+    """A server is this host when it names it, or gives its address literally."""
+    return name == host if name is not None else address == own_address
+
+
+def realserver_roles(services, hostvars: dict, host: str, variable: str = "realserver_services") -> list:
+    """(vip or None, method, where) for each present service that sends to this host."""
+    own_address = _own_address(hostvars, host)
+    found = []
+    for index, service in enumerate(_services(services, variable, host)):
+        if not _present(service):
+            continue
+        where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
+        for _index, _server, server_address, method, name in _servers_of(service, hostvars, where):
+            if not _is_this_host(name, server_address, host, own_address):
+                continue
+            vip = _ip(service["address"], where) if service.get("address") is not None else None
+            found.append((vip, method, where))
+    return found
+
+
+def realserver_network(
+    services,
+    hostvars: dict,
+    host: str,
+    dr_interface: str = "lo",
+    nat_gateways=None,
+    extra_vips=None,
+    variable: str = "realserver_services",
+) -> dict:
+    """Kernel modules, sysctls, VIP addresses and default routes a real server needs."""
+    declared = hostvars.get(host, {}).get("realserver_method")
+    modules, sysctls, addresses = [], {}, []
+    gateways = _gateways(nat_gateways, host)
+    roles = realserver_roles(services, hostvars, host, variable)
+    for vip, method, where in roles:
+        if declared is not None and declared != method:
+            raise TopologyError("%s sends to it by %s, but its realserver_method is %s" % (where, method, declared))
+        if method == "masquerade":
+            family = vip.version if vip else 4
+            if family not in gateways:
+                raise TopologyError(
+                    "%s reaches it by masquerade, so realserver_nat_gateway must give the director's IPv%d address "
+                    "on this host's network (replies must go back through the director)" % (where, family),
+                )
+            continue
+        if vip is None:
+            continue
+        _carry_vip(vip, method, dr_interface, modules, sysctls, addresses)
+    for index, extra in enumerate(extra_vips or []):
+        vip = _ip(extra.get("address") if isinstance(extra, dict) else extra, "host '%s': realserver_vips[%d]" % (host, index))
+        method = extra.get("forwarding_method", "route") if isinstance(extra, dict) else "route"
+        _carry_vip(vip, method, dr_interface, modules, sysctls, addresses)
+    used = {family for vip, method, _where in roles if method == "masquerade" for family in [vip.version if vip else 4]}
+    return {
+        "modules": _unique(modules),
+        "sysctls": sorted(sysctls.items()),
+        "addresses": _unique(addresses),
+        "gateways": [str(gateways[family]) for family in sorted(used)],
+    }
+
+
+def _gateways(value, host: str) -> dict:
+    if value in (None, "", []):
+        return {}
+    gateways = {}
+    for index, item in enumerate(value if isinstance(value, list) else [value]):
+        address = _ip(item, "host '%s': realserver_nat_gateway[%d]" % (host, index))
+        gateways[address.version] = address
+    return gateways
+
+
+def _carry_vip(vip, method: str, dr_interface: str, modules: list, sysctls: dict, addresses: list) -> None:
+    """A VIP the host must accept but never announce: on lo (route) or a tunnel device."""
+    if vip.version == 4:
+        # The VIP must not be answered in ARP on the shared segment: only the director may.
+        sysctls["net.ipv4.conf.all.arp_ignore"] = "1"
+        sysctls["net.ipv4.conf.all.arp_announce"] = "2"
+    if method == "tunnel":
+        module, device = TUNNEL_DEVICES[vip.version]
+        modules.append(module)
+        if vip.version == 4:
+            # Decapsulated packets arrive on tunl0 from a client routed via another
+            # interface: strict reverse-path filtering would drop them.
+            sysctls["net.ipv4.conf.%s.rp_filter" % device] = "0"
+            sysctls["net.ipv4.conf.all.rp_filter"] = "loose"
+        addresses.append([device, _prefix(vip)])
+    else:
+        addresses.append([dr_interface, _prefix(vip)])
+
+
+def realserver_entries(services, hostvars: dict, host: str, variable: str = "lvs_services") -> list:
+    """Each service entry that sends to this host: the service and server options of lvs.ipvs.ipvs_server."""
+    own_address = _own_address(hostvars, host)
+    entries = []
+    for index, service in enumerate(_services(services, variable, host)):
+        if not _present(service):
+            continue
+        where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
+        for _index, server, address, method, name in _servers_of(service, hostvars, where):
+            if not _is_this_host(name, address, host, own_address):
+                continue
+            server_options = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
+            server_options.update(address=str(address), forwarding_method=method)
+            service_id = {key: service[key] for key in ("protocol", "address", "port", "fwmark", "family") if service.get(key) is not None}
+            entry = {"service": service_id, "server": server_options, "label": service_label(service)}
+            entries.append(entry)
+    return entries

@@ -1,0 +1,189 @@
+# The inventory vocabulary turned into each host's table and network, and the
+# messages that name host and variable when the inventory is wrong.
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _topology as topology
+from ansible_collections.lvs.ipvs.plugins.plugin_utils._topology import TopologyError
+
+HOSTVARS = {
+    "lb1": {"ansible_host": "10.89.100.20", "lvs_address": "192.0.2.2"},
+    "web1": {"ansible_host": "10.89.100.31", "lvs_address": "192.0.2.11"},
+    "web2": {"ansible_host": "192.0.2.12"},
+    "web3": {"ansible_host": "web3.example.com", "lvs_address": "2001:db8::13"},
+    "named": {"ansible_host": "named.example.com"},
+}
+
+
+def services(method="route", **extra):
+    return [
+        {
+            "address": "192.0.2.10",
+            "port": 80,
+            "scheduler": "wrr",
+            "forwarding_method": method,
+            "servers": [{"host": "web1", "weight": 3}, {"host": "web2"}, {"address": "198.51.100.7", "port": 8080}],
+            **extra,
+        },
+    ]
+
+
+def test_director_table_resolves_hosts_and_keeps_options():
+    table = topology.director_table(services(persistence_timeout=600), HOSTVARS, "lb1")
+    assert table == [
+        {
+            "address": "192.0.2.10",
+            "port": 80,
+            "scheduler": "wrr",
+            "persistence_timeout": 600,
+            "servers": [
+                {"address": "192.0.2.11", "weight": 3, "forwarding_method": "route"},
+                {"address": "192.0.2.12", "forwarding_method": "route"},
+                {"address": "198.51.100.7", "port": 8080, "forwarding_method": "route"},
+            ],
+        },
+    ]
+
+
+def test_server_method_overrides_service_method():
+    svc = services()
+    svc[0]["servers"][1]["forwarding_method"] = "tunnel"
+    methods = [s["forwarding_method"] for s in topology.director_table(svc, HOSTVARS, "lb1")[0]["servers"]]
+    assert methods == ["route", "tunnel", "route"]
+
+
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        ({"host": "web9"}, "host 'lb1': director_services[0] (tcp 192.0.2.10:80).servers[0] names host 'web9', which is not in the inventory"),
+        ({"host": "named"}, "servers[0]: host 'named' ansible_host: 'named.example.com' is not an IP address"),
+        ({"host": "web1", "address": "192.0.2.11"}, "servers[0] needs exactly one of host (an inventory host) or address"),
+        ({"address": "192.0.2.300"}, "servers[0].address: '192.0.2.300' is not an IP address"),
+        ({"host": "web1", "forwarding_method": "dr"}, "servers[0].forwarding_method must be one of route, tunnel, masquerade, got 'dr'"),
+    ],
+)
+def test_bad_servers_name_host_and_variable(server, message):
+    svc = services()
+    svc[0]["servers"] = [server]
+    with pytest.raises(TopologyError) as error:
+        topology.director_table(svc, HOSTVARS, "lb1")
+    assert message in str(error.value)
+
+
+def test_method_contradicting_the_real_servers_declaration_fails_on_both_sides():
+    hostvars = {**HOSTVARS, "web1": {**HOSTVARS["web1"], "realserver_method": "tunnel"}}
+    with pytest.raises(TopologyError, match=r"servers\[0\] sends to host 'web1' by route, but that host's realserver_method is tunnel"):
+        topology.director_table(services(), hostvars, "lb1")
+    with pytest.raises(TopologyError, match=r"host 'web1': realserver_services\[0\] \(tcp 192.0.2.10:80\)"):
+        topology.realserver_network(services(), hostvars, "web1")
+
+
+def test_service_without_address_or_fwmark():
+    with pytest.raises(TopologyError, match=r"host 'lb1': director_services\[0\] needs an address \(the VIP\) or a fwmark"):
+        topology.director_table([{"port": 80}], HOSTVARS, "lb1")
+
+
+def test_director_network_loads_schedulers_and_carries_vips():
+    svc = [*services(), {"fwmark": 7, "scheduler": "sh", "persistence_engine": "sip", "servers": []}]
+    network = topology.director_network(svc, "lb1", "eth1")
+    assert network["modules"] == ["ip_vs", "ip_vs_wrr", "ip_vs_sh", "ip_vs_pe_sip"]
+    assert network["addresses"] == [["eth1", "192.0.2.10/32"]]
+    assert network["sysctls"] == []
+
+
+def test_director_network_for_nat_forwards_and_checks_the_vip_network():
+    network = topology.director_network(services("masquerade"), "lb1", "eth1", ["192.0.2.0/24", "198.51.100.0/24"])
+    assert network["sysctls"] == [("net.ipv4.ip_forward", "1")]
+    with pytest.raises(TopologyError) as error:
+        topology.director_network(services("masquerade"), "lb1", "eth1", ["198.51.100.0/24"])
+    assert str(error.value) == (
+        "host 'lb1': director_services[0] (tcp 192.0.2.10:80) uses masquerade, but its VIP 192.0.2.10 is outside "
+        "every network of the director's interfaces (198.51.100.0/24)"
+    )
+
+
+def test_absent_services_need_nothing_on_the_director():
+    network = topology.director_network(services(state="absent"), "lb1", "eth1")
+    assert network == {"modules": ["ip_vs"], "sysctls": [], "addresses": [], "gateways": []}
+
+
+def test_realserver_for_direct_routing():
+    network = topology.realserver_network(services(), HOSTVARS, "web1")
+    assert network == {
+        "modules": [],
+        "sysctls": [("net.ipv4.conf.all.arp_announce", "2"), ("net.ipv4.conf.all.arp_ignore", "1")],
+        "addresses": [["lo", "192.0.2.10/32"]],
+        "gateways": [],
+    }
+
+
+def test_realserver_for_ipv6_tunnel():
+    svc = [{"address": "2001:db8::10", "port": 80, "forwarding_method": "tunnel", "servers": [{"host": "web3"}]}]
+    network = topology.realserver_network(svc, HOSTVARS, "web3")
+    assert network["modules"] == ["ip6_tunnel"]
+    assert network["addresses"] == [["ip6tnl0", "2001:db8::10/128"]]
+    assert network["sysctls"] == []
+
+
+def test_realserver_for_ipv4_tunnel_relaxes_rp_filter():
+    network = topology.realserver_network(services("tunnel"), HOSTVARS, "web2")
+    assert network["modules"] == ["ipip"]
+    assert network["addresses"] == [["tunl0", "192.0.2.10/32"]]
+    assert ("net.ipv4.conf.tunl0.rp_filter", "0") in network["sysctls"]
+    assert ("net.ipv4.conf.all.rp_filter", "loose") in network["sysctls"]
+
+
+def test_realserver_for_nat_routes_through_the_gateway():
+    network = topology.realserver_network(services("masquerade"), HOSTVARS, "web1", nat_gateways="192.0.2.2")
+    assert network == {"modules": [], "sysctls": [], "addresses": [], "gateways": ["192.0.2.2"]}
+    with pytest.raises(TopologyError, match=r"host 'web1': realserver_services\[0\] .* realserver_nat_gateway must give"):
+        topology.realserver_network(services("masquerade"), HOSTVARS, "web1")
+
+
+def test_server_given_by_address_matches_the_host():
+    hostvars = {**HOSTVARS, "web7": {"ansible_host": "198.51.100.7"}}
+    assert topology.realserver_network(services(), hostvars, "web7")["addresses"] == [["lo", "192.0.2.10/32"]]
+
+
+def test_host_in_no_service_and_absent_services_carry_nothing():
+    assert topology.realserver_network(services(), HOSTVARS, "lb1")["addresses"] == []
+    assert topology.realserver_network(services(state="absent"), HOSTVARS, "web1")["addresses"] == []
+
+
+def test_extra_vips_for_firewall_mark_services():
+    extra = ["192.0.2.20", {"address": "192.0.2.21", "forwarding_method": "tunnel"}]
+    network = topology.realserver_network([], HOSTVARS, "web1", extra_vips=extra)
+    assert network["addresses"] == [["lo", "192.0.2.20/32"], ["tunl0", "192.0.2.21/32"]]
+
+
+def test_realserver_entries_for_draining():
+    entries = topology.realserver_entries(services(), HOSTVARS, "web1")
+    assert entries == [
+        {
+            "service": {"address": "192.0.2.10", "port": 80},
+            "server": {"address": "192.0.2.11", "weight": 3, "forwarding_method": "route"},
+            "label": "tcp 192.0.2.10:80",
+        },
+    ]
+
+
+def test_interface_networks_from_facts():
+    facts = {
+        "interfaces": ["lo", "eth0", "br-lan"],
+        "eth0": {
+            "ipv4": {"address": "192.0.2.2", "netmask": "255.255.255.0"},
+            "ipv4_secondaries": [{"address": "192.0.2.10", "netmask": "255.255.255.255"}],
+            "ipv6": [{"address": "2001:db8::2", "prefix": "64"}, {"address": "fe80::1", "prefix": "64"}],
+        },
+        "br_lan": {"ipv4": {"address": "198.51.100.1", "netmask": "255.255.255.0"}},
+        "lo": {"ipv4": {"address": "127.0.0.1", "netmask": "255.0.0.0"}},
+    }
+    assert topology.interface_networks(facts) == [
+        "127.0.0.0/8",
+        "192.0.2.0/24",
+        "192.0.2.10/32",
+        "2001:db8::/64",
+        "fe80::/64",
+        "198.51.100.0/24",
+    ]
