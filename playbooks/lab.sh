@@ -6,7 +6,7 @@
 #   bash playbooks/lab.sh            (LAB_SCENARIO=nat or tun for the other topologies)
 # It installs what it needs (tests/bin/setup.sh), builds the containers' image from
 # Debian packages, and boots a Debian kernel under QEMU when this kernel has no IPVS
-# (about 10 minutes then; a few on a host with IPVS).
+# (about 15 minutes then; a few on a host with IPVS).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/bin/common.sh"
