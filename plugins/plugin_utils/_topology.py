@@ -228,20 +228,24 @@ def _is_this_host(name, address, host: str, own_address) -> bool:
     return name == host if name is not None else address == own_address
 
 
-def realserver_roles(services, hostvars: dict, host: str, variable: str = "realserver_services") -> list:
-    """(vip or None, method, where) for each present service that sends to this host."""
+def _entries_for_host(services, hostvars: dict, host: str, variable: str):
+    """(where, service, server, address, method) for each present service entry that sends to this host."""
     own_address = _own_address(hostvars, host)
-    found = []
     for index, service in enumerate(_services(services, variable, host)):
         if not _present(service):
             continue
         where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
-        for _index, _server, server_address, method, name in _servers_of(service, hostvars, where):
-            if not _is_this_host(name, server_address, host, own_address):
-                continue
-            vip = _ip(service["address"], where) if service.get("address") is not None else None
-            found.append((vip, method, where))
-    return found
+        for _index, server, address, method, name in _servers_of(service, hostvars, where):
+            if _is_this_host(name, address, host, own_address):
+                yield where, service, server, address, method
+
+
+def realserver_roles(services, hostvars: dict, host: str, variable: str = "realserver_services") -> list:
+    """(vip or None, method, where) for each present service that sends to this host."""
+    return [
+        (_ip(service["address"], where) if service.get("address") is not None else None, method, where)
+        for where, service, _server, _address, method in _entries_for_host(services, hostvars, host, variable)
+    ]
 
 
 def realserver_network(
@@ -316,18 +320,10 @@ def _carry_vip(vip, method: str, dr_interface: str, modules: list, sysctls: dict
 
 def realserver_entries(services, hostvars: dict, host: str, variable: str = "lvs_services") -> list:
     """Each service entry that sends to this host: the service and server options of lvs.ipvs.ipvs_server."""
-    own_address = _own_address(hostvars, host)
     entries = []
-    for index, service in enumerate(_services(services, variable, host)):
-        if not _present(service):
-            continue
-        where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
-        for _index, server, address, method, name in _servers_of(service, hostvars, where):
-            if not _is_this_host(name, address, host, own_address):
-                continue
-            server_options = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
-            server_options.update(address=str(address), forwarding_method=method)
-            service_id = {key: service[key] for key in ("protocol", "address", "port", "fwmark", "family") if service.get(key) is not None}
-            entry = {"service": service_id, "server": server_options, "label": service_label(service)}
-            entries.append(entry)
+    for _where, service, server, address, method in _entries_for_host(services, hostvars, host, variable):
+        server_options = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
+        server_options.update(address=str(address), forwarding_method=method)
+        service_id = {key: service[key] for key in ("protocol", "address", "port", "fwmark", "family") if service.get(key) is not None}
+        entries.append({"service": service_id, "server": server_options, "label": service_label(service)})
     return entries
