@@ -27,12 +27,14 @@ _SUMMARY_KEYS = (plan.ADD_SERVICE, plan.EDIT_SERVICE, plan.DELETE_SERVICE, plan.
 @dataclass(frozen=True)
 class DesiredTable:
     """``services`` made present; ``absent`` keys removed; with ``purge`` nothing else kept.
-    ``clear`` (state=absent) removes everything."""
+    ``clear`` (state=absent) removes everything. ``excluded`` services belong to another
+    manager (keepalived): never changed, purged, cleared or saved."""
 
     services: tuple = ()
     absent: tuple = ()
     purge: bool = False
     clear: bool = False
+    excluded: frozenset = frozenset()
 
 
 def desired_of(params: dict) -> DesiredTable | None:
@@ -40,12 +42,13 @@ def desired_of(params: dict) -> DesiredTable | None:
     None when the run leaves the table alone (only zeroing or saving)."""
     if params.get("zero_service") and not params["zero_counters"]:
         raise IpvsError("zero_service names the service whose counters zero_counters=true zeroes, but zero_counters is false")
+    excluded = excluded_of(params)
     if params["state"] == "absent":
         if params.get("services") is not None or params.get("src"):
             raise IpvsError("state=absent clears the whole table and takes neither services nor src")
-        return DesiredTable(clear=True)
+        return DesiredTable(clear=True, excluded=excluded)
     if params.get("src"):
-        return DesiredTable(tuple(savefile.read(params["src"])), purge=params["purge"])
+        return _checked_exclusion(DesiredTable(tuple(savefile.read(params["src"])), purge=params["purge"], excluded=excluded))
     if params.get("services") is None:
         return None
     present, absent = [], []
@@ -59,7 +62,28 @@ def desired_of(params: dict) -> DesiredTable | None:
         plan.unique_servers(key, dests)
         present.append(plan.DesiredService(service, dests, purge_servers=params["purge"]))
     _check_unique([item.service.key for item in present] + absent)
-    return DesiredTable(tuple(present), tuple(absent), params["purge"])
+    return _checked_exclusion(DesiredTable(tuple(present), tuple(absent), params["purge"], excluded=excluded))
+
+
+def excluded_of(params: dict) -> frozenset:
+    return frozenset(common.service_key_of(item) for item in params.get("exclude") or ())
+
+
+def _checked_exclusion(desired: DesiredTable) -> DesiredTable:
+    for key in [item.service.key for item in desired.services] + list(desired.absent):
+        if key in desired.excluded:
+            raise IpvsError("service %s is both listed and excluded; exclude names services this run must leave alone" % key.label())
+    return desired
+
+
+def without(table: plan.Table, excluded: frozenset) -> plan.Table:
+    """The part of ``table`` this run manages: every service but the excluded ones."""
+    if not excluded:
+        return table
+    return plan.Table(
+        {key: service for key, service in table.services.items() if key not in excluded},
+        {key: servers for key, servers in table.servers.items() if key not in excluded},
+    )
 
 
 def _check_unique(keys: list) -> None:
@@ -73,6 +97,7 @@ def _check_unique(keys: list) -> None:
 def operations(current: plan.Table, desired: DesiredTable | None) -> list:
     if desired is None:
         return []
+    current = without(current, desired.excluded)
     if desired.clear:
         return plan.plan_table(current, [], purge=True)
     services = [plan.DesiredService(item.service, item.servers, purge_servers=desired.purge) for item in desired.services]
@@ -96,7 +121,7 @@ def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
     scope = zero_scope(params)
     client = common.open_client(load_module, check_mode)
     try:
-        current = common.read_table(client)
+        current = without(common.read_table(client), desired.excluded if desired else excluded_of(params))
         ops = operations(current, desired)
         after = plan.simulate(current, ops)
         if scope not in (None, "all") and scope not in after.services:

@@ -163,6 +163,35 @@ options:
         C(ipvsadm -Sn) output, except that thresholds (C(-x), C(-y)) are kept -
         ipvsadm -S drops them.
     type: path
+  exclude:
+    description:
+      - Services another manager owns, typically keepalived's C(virtual_server) blocks
+        with their health checkers. This run never changes, purges, clears (O(state=absent))
+        or saves (O(dest)) them, and leaves them out of RV(services), RV(servers) and the diff.
+      - Listing a service both here and in O(services) or O(src) is an error.
+      - O(zero_counters) without O(zero_service) still zeroes every service (C(ipvsadm -Z)
+        is one kernel-wide command).
+    type: list
+    elements: dict
+    suboptions:
+      protocol:
+        description: Transport protocol of the service.
+        type: str
+        choices: [sctp, tcp, udp]
+        default: tcp
+      address:
+        description: Virtual address of the service.
+        type: str
+      port:
+        description: Port of the service.
+        type: int
+      fwmark:
+        description: Firewall mark of a firewall-mark service.
+        type: int
+      family:
+        description: Address family of a firewall-mark service.
+        type: str
+        choices: [ipv4, ipv6]
   zero_counters:
     description:
       - Zero the packet, byte and connection counters (C(ipvsadm -Z)) of every service,
@@ -237,6 +266,20 @@ EXAMPLES = r"""
       - address: 192.0.2.10
         port: 80
         state: absent
+
+- name: The module-managed part of a table whose HTTP service keepalived health-checks
+  lvs.ipvs.ipvs_table:
+    purge: true
+    exclude:
+      - address: 192.0.2.10
+        port: 80
+    services:
+      - address: 192.0.2.10
+        port: 9000
+        scheduler: rr
+        servers:
+          - address: 10.0.0.11
+          - address: 10.0.0.12
 
 - name: Zero the counters of one service
   lvs.ipvs.ipvs_table:
@@ -314,6 +357,7 @@ def main() -> None:
         purge=dict(type="bool", default=False),
         state=dict(type="str", choices=["absent", "present"], default="present"),
         dest=dict(type="path"),
+        exclude=dict(type="list", elements="dict", options=common.SERVICE_ID_SPEC, **common.SERVICE_ID_RULES),
         zero_counters=dict(type="bool", default=False),
         zero_service=dict(type="dict", options=common.SERVICE_ID_SPEC, **common.SERVICE_ID_RULES),
     )

@@ -82,7 +82,7 @@ def test_save_file_errors_name_file_line_and_token(text, message):
 
 
 def params(**given) -> dict:
-    base = {"services": None, "src": None, "purge": False, "state": "present", "dest": None, "zero_counters": False, "zero_service": None, "namespace": None}
+    base = {"services": None, "src": None, "purge": False, "state": "present", "dest": None, "zero_counters": False, "zero_service": None, "namespace": None, "exclude": None}
     base.update(given)
     return base
 
@@ -212,3 +212,27 @@ def test_saving_writes_the_table_once(monkeypatch, tmp_path):
     second = table.run(given, check_mode=False, diff=False, load_module=None)
     assert (first["changed"], first["saved"], second["changed"]) == (True, True, False)
     assert (tmp_path / "ipvsadm.rules").read_text() == render_table(CURRENT)
+
+
+KEEPALIVED_OWNED = {"protocol": "tcp", "address": "192.0.2.2", "port": 80, "fwmark": None, "family": None}
+
+
+def test_an_excluded_service_is_neither_purged_nor_cleared():
+    assert commands(params(services=[service("192.0.2.1", "10.0.0.1")], purge=True, exclude=[KEEPALIVED_OWNED])) == []
+    assert commands(params(state="absent", exclude=[KEEPALIVED_OWNED])) == ["-D -t 192.0.2.1:80"]
+
+
+def test_a_service_both_listed_and_excluded_is_refused():
+    with pytest.raises(IpvsError, match=r"service TCP 192.0.2.2:80 is both listed and excluded"):
+        table.desired_of(params(services=[service("192.0.2.2")], exclude=[KEEPALIVED_OWNED]))
+
+
+def test_an_excluded_service_stays_out_of_the_saved_table(monkeypatch, tmp_path):
+    client = TableOnlyClient(CURRENT)
+    monkeypatch.setattr(table.common, "open_client", lambda load_module, check_mode: client)
+    saved = tmp_path / "ipvs.rules"
+    given = params(services=[service("192.0.2.1", "10.0.0.1")], purge=True, exclude=[KEEPALIVED_OWNED], dest=str(saved))
+    result = table.run(given, check_mode=False, diff=True, load_module=None)
+    assert result["commands"] == [] and result["services"] == 1
+    assert "192.0.2.2" not in saved.read_text() and "192.0.2.2" not in result["diff"]["before"]
+    assert len(client.held.services) == 2
