@@ -64,6 +64,11 @@ def _present(item: dict) -> bool:
     return item.get("state", "present") != "absent"
 
 
+def health_checked(service) -> bool:
+    """keepalived owns a present service that carries a health_check (the director role's rule)."""
+    return isinstance(service, dict) and bool(service.get("health_check")) and _present(service)
+
+
 def service_label(service: dict) -> str:
     if service.get("fwmark") is not None:
         return "fwmark %s" % service["fwmark"]
@@ -136,16 +141,22 @@ def _servers_of(service: dict, hostvars: dict, where: str):
         yield index, server, address, method, name
 
 
-def director_table(services, hostvars: dict, host: str, variable: str = "director_services") -> list:
-    """The services argument of lvs.ipvs.ipvs_table for a director."""
+def director_table(services, hostvars: dict, host: str, variable: str = "director_services", keepalived_owned: bool = False) -> list:
+    """The services argument of lvs.ipvs.ipvs_table for a director: those without a
+    health_check (the module path), or with ``keepalived_owned`` only those keepalived owns.
+    A server in ``maintenance`` gets weight 0: no new connections, the open ones finish."""
     table = []
     for index, service in enumerate(_services(services, variable, host)):
+        if health_checked(service) != keepalived_owned:
+            continue
         where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
         entry = {key: service[key] for key in SERVICE_KEYS if service.get(key) is not None}
         entry["servers"] = []
         for _index, server, address, method, _name in _servers_of(service, hostvars, where):
             spec = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
             spec.update(address=str(address), forwarding_method=method)
+            if server.get("maintenance"):
+                spec["weight"] = 0
             entry["servers"].append(spec)
         table.append(entry)
     return table

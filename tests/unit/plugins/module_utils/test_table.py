@@ -82,7 +82,8 @@ def test_save_file_errors_name_file_line_and_token(text, message):
 
 
 def params(**given) -> dict:
-    base = {"services": None, "src": None, "purge": False, "state": "present", "dest": None, "zero_counters": False, "zero_service": None, "namespace": None, "exclude": None}
+    base = {"services": None, "src": None, "purge": False, "state": "present", "dest": None}
+    base.update({"zero_counters": False, "zero_service": None, "namespace": None, "exclude": None})
     base.update(given)
     return base
 

@@ -1,0 +1,174 @@
+# keepalived for a director: what the inventory turns into, the text rendered, and
+# the refusals that must come before keepalived.conf is written.
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _keepalived as keepalived
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _topology as topology
+from ansible_collections.lvs.ipvs.plugins.plugin_utils._keepalived import KeepalivedError
+from ansible_collections.lvs.ipvs.plugins.plugin_utils._topology import TopologyError
+
+HOSTVARS = {
+    "lb1": {"lvs_address": "192.0.2.2"},
+    "lb2": {"lvs_address": "192.0.2.3"},
+    "web1": {"lvs_address": "192.0.2.11"},
+    "web2": {"lvs_address": "192.0.2.12"},
+}
+CHECKED = {
+    "address": "192.0.2.10",
+    "port": 80,
+    "scheduler": "wrr",
+    "health_check": {"type": "http", "path": "/health", "status": 200, "delay_loop": 2, "connect_timeout": 1},
+    "sorry_server": {"address": "192.0.2.20", "port": 8080},
+    "quorum": 2,
+    "hysteresis": 1,
+    "inhibit_on_failure": True,
+    "servers": [{"host": "web1", "weight": 2}, {"host": "web2", "maintenance": True}],
+}
+PLAIN = {"address": "192.0.2.10", "port": 9000, "scheduler": "rr", "servers": [{"host": "web1"}, {"host": "web2", "maintenance": True}]}
+VRRP = {"vrrp": True, "interface": "eth1", "priority": 150, "peers": ["lb1", "lb2"]}
+
+
+def test_health_checked_services_go_to_keepalived_and_the_rest_to_the_module_path():
+    result = keepalived.director_keepalived([CHECKED, PLAIN], HOSTVARS, "lb1", {})
+    assert result["exclude"] == [{"address": "192.0.2.10", "port": 80}]
+    assert [server["port"] for server in result["virtual_servers"]] == [80]
+    assert result["virtual_servers"][0]["servers"][1] == {"address": "192.0.2.12", "forwarding_method": "route", "weight": 0, "maintenance": True}
+    module_path = topology.director_table([CHECKED, PLAIN], HOSTVARS, "lb1")
+    assert [entry["port"] for entry in module_path] == [9000]
+    assert [server["weight"] for server in module_path[0]["servers"] if "weight" in server] == [0]
+    assert result["vrrp_instances"] == [] and result["vrrp_scripts"] == []
+
+
+def test_vrrp_moves_the_vips_between_unicast_peers_and_tracks_the_ipvs_table():
+    extra = dict(VRRP, addresses=[{"address": "198.51.100.254/24", "interface": "eth2"}], notify={"master": "/usr/local/bin/became-master"})
+    (instance,) = keepalived.director_keepalived([CHECKED, PLAIN], HOSTVARS, "lb1", extra)["vrrp_instances"]
+    assert instance["virtual_ipaddresses"] == ["192.0.2.10/32", "198.51.100.254/24 dev eth2"]
+    assert instance["unicast_src_ip"] == "192.0.2.2" and instance["unicast_peers"] == ["192.0.2.3"]
+    assert instance["track_scripts"] == [keepalived.IPVS_TRACK_SCRIPT]
+
+
+def test_ipv6_vips_get_their_own_vrrpv3_instance():
+    services = [PLAIN, {"address": "2001:db8::10", "port": 80, "servers": [{"address": "2001:db8::11"}]}]
+    instances = keepalived.director_keepalived(services, HOSTVARS, "lb1", dict(VRRP, unicast=False))["vrrp_instances"]
+    assert [(item["name"], item["version"], item["virtual_ipaddresses"]) for item in instances] == [
+        ("lvs_v4", 2, ["192.0.2.10/32"]),
+        ("lvs_v6", 3, ["2001:db8::10/128"]),
+    ]
+    assert "unicast_peers" not in instances[1]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"vrrp": True, "peers": ["lb2"]}, r"director_vrrp_interface \(or director_vip_interface\) must name"),
+        (dict(VRRP, peers=["lb1"]), r"unicast VRRP needs at least one other director"),
+        (dict(VRRP, peers=["lb1", "lb9"]), r"names host 'lb9', which is not in the inventory"),
+        (dict(VRRP, addresses=["not-an-address"]), r"director_vrrp_addresses\[0\]: 'not-an-address' is not an address"),
+    ],
+)
+def test_vrrp_settings_that_cannot_work_are_refused(settings, message):
+    with pytest.raises(TopologyError, match=message):
+        keepalived.director_keepalived([PLAIN], HOSTVARS, "lb1", settings)
+
+
+def test_unicast_for_ipv6_vips_needs_ipv6_addresses():
+    services = [{"address": "2001:db8::10", "port": 80, "servers": []}]
+    with pytest.raises(KeepalivedError, match=r"unicast VRRP for the IPv6 VIPs needs an IPv6 lvs_address"):
+        keepalived.director_keepalived(services, HOSTVARS, "lb1", VRRP)
+
+
+def rendered(services=(CHECKED, PLAIN), settings=VRRP, auth_pass=None, **global_defs) -> str:
+    config = keepalived.director_keepalived(list(services), HOSTVARS, "lb1", settings)
+    config["global_defs"] = {"router_id": "lb1", **global_defs}
+    return keepalived.render(config, auth_pass)
+
+
+def test_the_rendered_configuration():
+    text = rendered(settings=dict(VRRP, preempt=False, authenticate=True), auth_pass="s3cret-and-long")
+    assert "global_defs {\n    enable_script_security\n    router_id lb1\n    script_user root\n}" in text
+    assert 'vrrp_script lvs_ipvs_table {\n    script "/bin/sh -c \'grep -qE \\"^(TCP|UDP|SCTP|FWM) \\" /proc/net/ip_vs\'"' in text
+    instance = text[text.index("vrrp_instance lvs_v4") : text.index("virtual_server")]
+    for line in (
+        "state BACKUP",
+        "interface eth1",
+        "virtual_router_id 51",
+        "priority 150",
+        "advert_int 1",
+        "version 2",
+        "nopreempt",
+        "unicast_src_ip 192.0.2.2",
+        "unicast_peer {\n        192.0.2.3\n    }",
+        'auth_pass "s3cret-a"',
+        "virtual_ipaddress {\n        192.0.2.10/32\n    }",
+        "track_script {\n        lvs_ipvs_table\n    }",
+    ):
+        assert "    " + line in instance
+    server = text[text.index("virtual_server 192.0.2.10 80 {") :]
+    for line in ("delay_loop 2", "lb_algo wrr", "lb_kind DR", "protocol TCP", "quorum 2", "hysteresis 1", "sorry_server 192.0.2.20 8080"):
+        assert "\n    %s\n" % line in server
+    assert "real_server 192.0.2.11 80 {\n        weight 2\n        inhibit_on_failure\n        HTTP_GET {\n" in server
+    assert "url {\n                path /health\n                status_code 200\n            }\n            connect_timeout 1\n" in server
+    assert "real_server 192.0.2.12 80 {\n        weight 0\n" in server
+    assert "9000" not in text
+
+
+@pytest.mark.parametrize(
+    ("check", "block"),
+    [
+        ({"type": "tcp", "port": 8080}, "TCP_CHECK {\n            connect_port 8080\n            connect_timeout 3\n            retry 1\n"),
+        ({"type": "https", "digest": "9b3a0c85a887a256d6939da88aabd8cd"}, "SSL_GET {\n            url {\n                path /\n                digest 9b3a"),
+        ({"type": "misc", "script": "/bin/check", "timeout": 2}, 'MISC_CHECK {\n            misc_path "/bin/check"\n            misc_timeout 2\n'),
+    ],
+)
+def test_each_checker_is_rendered(check, block):
+    assert block in rendered([dict(CHECKED, health_check=check)], settings={})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"health_check": {"type": "ping"}}, r"health_check.type must be one of tcp, http, https, misc"),
+        ({"health_check": {"type": "misc"}}, r"type misc needs script"),
+        ({"health_check": {"type": "tcp", "digest": "x"}}, r"digest only applies to http and https"),
+        ({"servers": [{"host": "web1"}, {"host": "web2", "forwarding_method": "masquerade"}]}, r"one forwarding method \(lb_kind\) per service"),
+        ({"servers": [{"host": "web1", "tunnel_type": "gue", "forwarding_method": "tunnel"}]}, r"tunnel_type of a health-checked service"),
+        ({"sorry_server": {"port": 80}}, r"sorry_server needs an address"),
+    ],
+)
+def test_health_checked_services_keepalived_cannot_run_are_refused(change, message):
+    with pytest.raises(KeepalivedError, match=r"host 'lb1': director_services\[0\] \(tcp 192.0.2.10:80\).*" + message):
+        keepalived.director_keepalived([dict(CHECKED, **change)], HOSTVARS, "lb1", {})
+
+
+INSTANCE = {"name": "vi", "interface": "eth1", "virtual_router_id": 51, "priority": 100, "virtual_ipaddresses": ["192.0.2.10/32"]}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"virtual_router_id": 256}, r"virtual_router_id must be between 1 and 255"),
+        ({"priority": 0}, r"priority must be between 1 and 255"),
+        ({"advert_int": 0.2}, r"sub-second intervals need version 3"),
+        ({"advert_int": 0.2, "version": 3, "authenticate": True}, r"VRRPv3 has no authentication"),
+        ({"notify": {"promoted": "x"}}, r"unknown event\(s\) promoted"),
+        ({"virtual_ipaddresses": ["192.0.2.10/32", "2001:db8::10/128"]}, r"mixes IPv4 and IPv6"),
+        ({"track_scripts": ["nosuch"]}, r"no vrrp_script named nosuch"),
+        ({"authenticate": True}, r"asks for authentication, but no auth pass is set"),
+        ({"interface": ""}, r"needs interface"),
+    ],
+)
+def test_instances_keepalived_would_refuse_or_misread_are_refused(change, message):
+    with pytest.raises(KeepalivedError, match=r"vrrp_instances\[0\].*" + message):
+        keepalived.render({"vrrp_instances": [dict(INSTANCE, **change)]})
+
+
+def test_a_router_id_used_twice_on_one_interface_is_refused():
+    with pytest.raises(KeepalivedError, match=r"vrrp_instances\[1\]: virtual_router_id 51 is used twice on eth1"):
+        keepalived.render({"vrrp_instances": [INSTANCE, dict(INSTANCE, name="other")]})
+
+
+def test_sub_second_adverts_with_vrrpv3():
+    text = keepalived.render({"vrrp_instances": [dict(INSTANCE, advert_int=0.2, version=3)]})
+    assert "    advert_int 0.2\n    version 3\n" in text
