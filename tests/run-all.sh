@@ -35,9 +35,9 @@ package() {
   (cd "$ROOT" && "$VENV/bin/ansible-galaxy" collection build --force --output-path "$work" >/dev/null) &&
     "$VENV/bin/ansible-galaxy" collection install -p "$work/installed" "$work"/lvs-ipvs-*.tar.gz >/dev/null &&
     ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible-doc" lvs.ipvs.ipvs_service lvs.ipvs.ipvs_server lvs.ipvs.ipvs_info >/dev/null &&
-    ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible-doc" -t role lvs.ipvs.director lvs.ipvs.realserver lvs.ipvs.host_network >/dev/null &&
+    ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible-doc" -t role lvs.ipvs.director lvs.ipvs.realserver lvs.ipvs.host_network lvs.ipvs.keepalived >/dev/null &&
     ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible-doc" -t filter lvs.ipvs.director_topology lvs.ipvs.realserver_topology \
-      lvs.ipvs.realserver_entries lvs.ipvs.interface_networks >/dev/null &&
+      lvs.ipvs.realserver_entries lvs.ipvs.interface_networks lvs.ipvs.director_keepalived lvs.ipvs.keepalived_config >/dev/null &&
     ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible" localhost -m lvs.ipvs.ipvs_info -a 'gather=info' \
       -e ansible_python_interpreter="$VENV/bin/python" 2>/dev/null | grep -q '"loaded"'
   local rc=$?

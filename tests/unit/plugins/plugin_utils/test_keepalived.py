@@ -79,8 +79,8 @@ def test_unicast_for_ipv6_vips_needs_ipv6_addresses():
         keepalived.director_keepalived(services, HOSTVARS, "lb1", VRRP)
 
 
-def rendered(services=(CHECKED, PLAIN), settings=VRRP, auth_pass=None, **global_defs) -> str:
-    config = keepalived.director_keepalived(list(services), HOSTVARS, "lb1", settings)
+def rendered(services=(CHECKED, PLAIN), settings=None, auth_pass=None, **global_defs) -> str:
+    config = keepalived.director_keepalived(list(services), HOSTVARS, "lb1", VRRP if settings is None else settings)
     config["global_defs"] = {"router_id": "lb1", **global_defs}
     return keepalived.render(config, auth_pass)
 
