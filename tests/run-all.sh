@@ -22,8 +22,8 @@ layer() {
 }
 
 lint() {
-  "$VENV/bin/ruff" check "$ROOT/plugins" "$ROOT/tests" &&
-    "$VENV/bin/ruff" format --check "$ROOT/plugins" "$ROOT/tests" &&
+  "$VENV/bin/ruff" check "$ROOT/plugins" "$ROOT/tests" "$ROOT/extensions" "$ROOT/bench" &&
+    "$VENV/bin/ruff" format --check "$ROOT/plugins" "$ROOT/tests" "$ROOT/extensions" "$ROOT/bench" &&
     "$VENV/bin/python" "$ROOT/tests/bin/check_targets.py" "$ROOT" &&
     (cd "$ROOT" && ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS_PATH" PATH="$VENV_LINT/bin:$PATH" ansible-lint --nocolor -q)
 }

@@ -2,14 +2,14 @@
 # The topology layer, on a kernel with IPVS (inside the VM, or a host that has it):
 # the molecule scenarios, each host a podman container with its own network
 # namespace, file system and IPVS table, carrying real HTTP through the VIP.
-#   tests/bin/topology-layer.sh [SCENARIO...]      default: dr nat tun
+#   tests/bin/topology-layer.sh [SCENARIO...]      default: dr nat tun failover
 # Podman keeps its storage under LVS_LAB_PODMAN_DIR (a tmpfs in the VM, where the
 # 9p root makes many-small-file I/O slow); results go to $LVS_IPVS_OUT/topology.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 scenarios=("$@")
-((${#scenarios[@]})) || scenarios=(dr nat tun)
+((${#scenarios[@]})) || scenarios=(dr nat tun failover)
 LAB="$CACHE/lab"
 PODMAN_DIR=${LVS_LAB_PODMAN_DIR:-/tmp/lvs-lab-podman}
 
@@ -39,6 +39,8 @@ CONF
 export CONTAINERS_STORAGE_CONF="$PODMAN_DIR/etc/storage.conf" CONTAINERS_CONF="$PODMAN_DIR/etc/containers.conf"
 export LVS_LAB_SSH_KEY="$PODMAN_DIR/id_ed25519"
 export LVS_LAB_RESULTS=${LVS_IPVS_OUT:-$PODMAN_DIR}/topology
+# The folder every container sees as /lab/run (failover probes meet there).
+export LVS_LAB_RUN="$PODMAN_DIR/run"
 # Ansible's temporary files under /tmp: in the VM, /root is read-only.
 export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS_PATH" ANSIBLE_REMOTE_TMP=/tmp/.ansible/tmp ANSIBLE_FORCE_COLOR=0 PATH="$VENV/bin:$PATH"
 mkdir -p "$LVS_LAB_RESULTS"
