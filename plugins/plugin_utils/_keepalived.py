@@ -92,42 +92,71 @@ def _vips(services) -> list:
     return vips
 
 
+# What one VRRP instance may set differently from the director_vrrp_* defaults.
+INSTANCE_OVERRIDES = ("interface", "priority", "preempt", "preempt_delay", "advert_int", "version", "track_interfaces", "notify")
+
+
 def _instances(services, hostvars: dict, host: str, settings: dict) -> list:
-    interface = settings.get("interface")
-    if not interface:
-        raise KeepalivedError("host '%s': director_vrrp_interface (or director_vip_interface) must name the interface VRRP runs on" % host)
-    addresses = ["%s/%d" % (vip, vip.max_prefixlen) for vip in _vips(services)]
-    addresses += [_extra_address(item, host, index) for index, item in enumerate(settings.get("addresses") or [])]
-    by_family: dict = {}
-    for address in addresses:
-        by_family.setdefault(_family_of(address.split()[0]), []).append(address)
-    if not by_family:
-        raise KeepalivedError("host '%s': VRRP has no address to move: no service VIP and no director_vrrp_addresses" % host)
     own = topology.host_address(hostvars, host, "host '%s'" % host)
     instances = []
-    for family in sorted(by_family):
+    for group in _address_groups(services, host, settings):
         instance = {
-            "name": "%s_v%d" % (settings.get("name_prefix") or "lvs", family),
-            "interface": interface,
-            "virtual_router_id": settings.get("virtual_router_id", 51),
+            "name": group["name"],
+            "interface": settings.get("interface"),
+            "virtual_router_id": group["virtual_router_id"],
             "priority": settings.get("priority", 100),
             "preempt": settings.get("preempt", True),
             "preempt_delay": settings.get("preempt_delay", 0),
             "advert_int": settings.get("advert_int", 1),
-            "version": 3 if family == 6 else settings.get("version", 2),
-            "virtual_ipaddresses": by_family[family],
+            "version": settings.get("version", 2),
+            "virtual_ipaddresses": group["addresses"],
             "track_interfaces": list(settings.get("track_interfaces") or []),
             "notify": dict(settings.get("notify") or {}),
             "authenticate": bool(settings.get("authenticate")),
         }
+        instance.update({key: group[key] for key in INSTANCE_OVERRIDES if group.get(key) is not None})
+        family = _family_of(group["addresses"][0].split()[0])
+        if family == 6:
+            instance["version"] = 3
+        if not instance["interface"]:
+            raise KeepalivedError("host '%s': director_vrrp_interface (or director_vip_interface) must name the interface VRRP runs on" % host)
         if settings.get("unicast", True):
             instance.update(_unicast(hostvars, host, own, settings.get("peers") or [], family))
         instances.append(instance)
     return instances
 
 
-def _extra_address(item, host: str, index: int) -> str:
-    where = "host '%s': director_vrrp_addresses[%d]" % (host, index)
+def _address_groups(services, host: str, settings: dict) -> list:
+    """The addresses each VRRP instance moves: the director_vrrp_instances given (each
+    service VIP in one of them), or one instance per address family for all of them."""
+    extras = [_address(item, "host '%s': director_vrrp_addresses[%d]" % (host, index)) for index, item in enumerate(settings.get("addresses") or [])]
+    given = settings.get("instances") or []
+    if not given:
+        by_family: dict = {}
+        for address in ["%s/%d" % (vip, vip.max_prefixlen) for vip in _vips(services)] + extras:
+            by_family.setdefault(_family_of(address.split()[0]), []).append(address)
+        if not by_family:
+            raise KeepalivedError("host '%s': VRRP has no address to move: no service VIP and no director_vrrp_addresses" % host)
+        router_id = settings.get("virtual_router_id", 51)
+        return [{"name": "lvs_v%d" % family, "virtual_router_id": router_id, "addresses": addresses} for family, addresses in sorted(by_family.items())]
+    if extras:
+        raise KeepalivedError("host '%s': with director_vrrp_instances, list director_vrrp_addresses in the instances' addresses" % host)
+    groups = []
+    for index, group in enumerate(given):
+        where = "host '%s': director_vrrp_instances[%d]" % (host, index)
+        if not isinstance(group, dict) or not group.get("name") or group.get("virtual_router_id") is None or not group.get("addresses"):
+            raise KeepalivedError("%s needs name, virtual_router_id and addresses" % where)
+        addresses = [_address(item, "%s.addresses[%d]" % (where, position)) for position, item in enumerate(group["addresses"])]
+        groups.append(dict(group, addresses=addresses))
+    moved = {ipaddress.ip_interface(address.split()[0]).ip for group in groups for address in group["addresses"]}
+    unmoved = [str(vip) for vip in _vips(services) if vip not in moved]
+    if unmoved:
+        raise KeepalivedError("host '%s': no instance of director_vrrp_instances moves VIP %s; list every service VIP in one" % (host, ", ".join(unmoved)))
+    return groups
+
+
+def _address(item, where: str) -> str:
+    """An address VRRP moves: "address[/prefix]", or a dict with address and interface."""
     if isinstance(item, dict):
         address, device = item.get("address"), item.get("interface")
     else:

@@ -32,7 +32,7 @@ def http_request(vip: str, port: int) -> list:
             data = b""
             while chunk := conn.recv(4096):
                 data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
+        head, _blank_line, body = data.partition(b"\r\n\r\n")
         answered = head.split(b"\r\n", 1)[0].split(b" ")[1:2] == [b"200"]
         return [started, answered, body.decode(errors="replace").strip()]
     except OSError as error:
@@ -71,8 +71,10 @@ def main(vip: str, port: int, echo_port: int, run_dir: str, tag: str) -> None:
         if after is None and os.path.exists(path + ".go"):
             after = exchange(conn, b"after\n")
         time.sleep(INTERVAL)
-    with open(path + ".client.json", "w", encoding="utf-8") as out:
+    # Written aside and renamed: the probe reads the file as soon as it exists.
+    with open(path + ".client.part", "w", encoding="utf-8") as out:
         json.dump({"before": before, "after": after, "requests": requests}, out)
+    os.replace(path + ".client.part", path + ".client.json")
 
 
 if __name__ == "__main__":

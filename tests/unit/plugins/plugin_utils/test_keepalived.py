@@ -73,6 +73,31 @@ def test_vrrp_settings_that_cannot_work_are_refused(settings, message):
         keepalived.director_keepalived([PLAIN], HOSTVARS, "lb1", settings)
 
 
+def test_vip_groups_make_active_active_instances():
+    services = [PLAIN, dict(PLAIN, address="192.0.2.20")]
+    groups = [
+        {"name": "web", "virtual_router_id": 51, "addresses": ["192.0.2.10"], "priority": 150},
+        {"name": "api", "virtual_router_id": 52, "addresses": [{"address": "192.0.2.20/32", "interface": "eth1"}], "priority": 100},
+    ]
+    instances = keepalived.director_keepalived(services, HOSTVARS, "lb1", dict(VRRP, instances=groups))["vrrp_instances"]
+    assert [(item["name"], item["virtual_router_id"], item["priority"], item["virtual_ipaddresses"]) for item in instances] == [
+        ("web", 51, 150, ["192.0.2.10/32"]),
+        ("api", 52, 100, ["192.0.2.20/32 dev eth1"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        ([{"name": "web", "virtual_router_id": 51}], r"director_vrrp_instances\[0\] needs name, virtual_router_id and addresses"),
+        ([{"name": "web", "virtual_router_id": 51, "addresses": ["192.0.2.99"]}], r"no instance of director_vrrp_instances moves VIP 192.0.2.10"),
+    ],
+)
+def test_vip_groups_must_move_every_vip(groups, message):
+    with pytest.raises(KeepalivedError, match=message):
+        keepalived.director_keepalived([PLAIN], HOSTVARS, "lb1", dict(VRRP, instances=groups))
+
+
 def test_unicast_for_ipv6_vips_needs_ipv6_addresses():
     services = [{"address": "2001:db8::10", "port": 80, "servers": []}]
     with pytest.raises(KeepalivedError, match=r"unicast VRRP for the IPv6 VIPs needs an IPv6 lvs_address"):
