@@ -8,7 +8,7 @@ sending requests and holds one long-lived connection (failover_client.py); then 
 fault hits the master:
 
   stop       systemctl stop keepalived (graceful: keepalived sends priority 0)
-  kill9      kill -9 of every keepalived process (no goodbye; systemd restarts it later)
+  kill9      every keepalived process frozen, then killed (no goodbye; systemd restarts it later)
   link_down  the master's VRRP interface goes down
 
 takeover_s is the time from the fault to the VIP appearing on the backup. Once it has,
@@ -33,7 +33,9 @@ import time
 
 FAULTS = {
     "stop": "systemctl stop keepalived",
-    "kill9": "pkill -9 keepalived",
+    # Frozen first: a keepalived child outliving its parent by a moment gets SIGTERM
+    # (PR_SET_PDEATHSIG) and would leave cleanly, which a power cut does not allow.
+    "kill9": "pkill -STOP keepalived; pkill -KILL keepalived",
     "link_down": "ip link set {interface} down",
 }
 RESTORE = {"stop": "systemctl start keepalived", "kill9": None, "link_down": "ip link set {interface} up"}
@@ -123,7 +125,7 @@ def probe(args) -> dict:
         time.sleep(0.5)
     released_at = event_time(path + ".master", args.vip, deleted=True)
     for host in (args.master, args.backup):
-        lab.run(host, "pkill -f 'ip -ts -o monitor' || true")
+        lab.run(host, "pkill -x ip || true")
     requests = client["requests"]
     after_takeover = [ok for started, ok, _reply in requests if added_at and started > added_at + 0.5]
     return {
