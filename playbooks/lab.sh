@@ -3,7 +3,7 @@
 # playbooks/site.yml onto containers (a client, a director, three real servers),
 # send real HTTP requests through the VIP, print how they were spread over the real
 # servers, and tear everything down. On a fresh Debian/Ubuntu machine, as root:
-#   bash playbooks/lab.sh            (LAB_SCENARIO=nat or tun for the other topologies)
+#   bash playbooks/lab.sh            (LAB_SCENARIO=nat, tun or failover for the others)
 # It installs what it needs (tests/bin/setup.sh), builds the containers' image from
 # Debian packages, and boots a Debian kernel under QEMU when this kernel has no IPVS
 # (about 15 minutes then; a few on a host with IPVS).
@@ -21,7 +21,7 @@ if LVS_IPVS_VM_OUT=$results "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/topology-la
   echo
   cat "$results/topology/$scenario.md"
   echo
-  log "lab done (the whole log was in $results/lab.log; rerun with LAB_SCENARIO=nat or tun)"
+  log "lab done (the whole log was in $results/lab.log; rerun with LAB_SCENARIO=nat, tun or failover)"
 else
   tail -n 60 "$results/lab.log"
   log "the lab failed; the lines above are the end of its log"

@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh Debian/Ubuntu machine: installs what it needs,
 # then runs lint (ruff, ansible-lint) + ansible-test sanity, unit tests (pyroute2 0.7
 # and 0.9), the real-kernel layer (netlink core + integration targets) in one QEMU
-# boot, and the topology layer (molecule scenarios dr, nat, tun) in another.
+# boot, and the topology layer (molecule scenarios dr, nat, tun, failover) in another.
 #   bash tests/run-all.sh            everything
 #   LAYERS="unit" bash tests/run-all.sh   only some of: lint package sanity unit kernel topology
 set -euo pipefail
