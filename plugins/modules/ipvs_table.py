@@ -173,7 +173,7 @@ options:
         is one kernel-wide command).
     type: list
     elements: dict
-    suboptions:
+    suboptions: &service_id
       protocol:
         description: Transport protocol of the service.
         type: str
@@ -201,25 +201,7 @@ options:
   zero_service:
     description: The one service whose counters O(zero_counters=true) zeroes.
     type: dict
-    suboptions:
-      protocol:
-        description: Transport protocol of the service.
-        type: str
-        choices: [sctp, tcp, udp]
-        default: tcp
-      address:
-        description: Virtual address of the service.
-        type: str
-      port:
-        description: Port of the service.
-        type: int
-      fwmark:
-        description: Firewall mark of a firewall-mark service.
-        type: int
-      family:
-        description: Address family of a firewall-mark service.
-        type: str
-        choices: [ipv4, ipv6]
+    suboptions: *service_id
 notes:
   - Counterpart of C(ipvsadm -R) (O(src)), C(-S) (O(dest)), C(-C) (O(state=absent)) and
     C(-Z) (O(zero_counters)), with C(-A/-E/-D/-a/-e/-d) as the edits it plans.

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import glob
 import json
 import os
 import re
@@ -92,8 +93,11 @@ def longest_gap(requests: list) -> float:
 
 
 def probe(args) -> dict:
-    lab, tag = Lab(args.engine), "run%d-%s" % (args.run, args.fault)
+    lab, tag = Lab(args.engine), "run%d-%s-%s" % (args.run, args.fault, args.advert_int)
     path = os.path.join(args.run_dir, tag)
+    # A file left by an earlier probe of the same name would end this one at once.
+    for leftover in glob.glob(glob.escape(path) + ".*"):
+        os.unlink(leftover)
     for role, host in (("master", args.master), ("backup", args.backup)):
         lab.run(host, "exec ip -ts -o monitor address dev %s > /lab/run/%s.%s" % (args.interface, tag, role), detach=True)
         if not wait_for("%s.%s" % (path, role), 30):
