@@ -4,11 +4,11 @@
 # and 0.9), the real-kernel layer (netlink core + integration targets) in one QEMU
 # boot, and the topology layer (molecule scenarios dr, nat, tun, failover) in another.
 #   bash tests/run-all.sh            everything
-#   LAYERS="unit" bash tests/run-all.sh   only some of: lint package sanity unit kernel topology
+#   LAYERS="unit" bash tests/run-all.sh   only some of: lint package docs sanity unit kernel topology
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/bin/common.sh"
-LAYERS=${LAYERS:-lint package sanity unit kernel topology}
+LAYERS=${LAYERS:-lint package docs sanity unit kernel topology}
 declare -A took=()
 failed=()
 
@@ -45,6 +45,12 @@ package() {
   return $rc
 }
 
+# The reference site: antsibull-docs checks and renders every plugin's and role's docs,
+# Sphinx builds them with warnings as errors.
+docs() {
+  "$ROOT/docs/build.sh"
+}
+
 sanity() {
   "$ROOT/tests/bin/sanity.sh"
 }
@@ -72,11 +78,12 @@ log "=== setup"
 took[setup]=$((SECONDS - started))
 layer lint lint
 layer package package
+layer docs docs
 layer sanity sanity
 layer unit unit
 layer kernel kernel
 layer topology topology
-for name in setup lint package sanity unit kernel topology; do
+for name in setup lint package docs sanity unit kernel topology; do
   [[ -n ${took[$name]:-} ]] && log "$name: ${took[$name]} s"
 done
 if ((${#failed[@]})); then

@@ -9,6 +9,7 @@ VENV=${LVS_IPVS_VENV:-$ROOT/.venv}
 VENV_PYROUTE2_07=${LVS_IPVS_VENV07:-$ROOT/.venv-pyroute2-0.7}
 # ansible-lint lives apart: the VM gets .venv packed into its memory, and lint stays out.
 VENV_LINT=${LVS_IPVS_VENV_LINT:-$ROOT/.venv-lint}
+VENV_DOCS=${LVS_IPVS_VENV_DOCS:-$ROOT/.venv-docs}
 [[ -d $CACHE ]] || mkdir -p "$CACHE"
 # The collection importable as ansible_collections.lvs.ipvs without copying it.
 COLLECTIONS_PATH="$CACHE/collections"

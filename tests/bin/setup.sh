@@ -38,4 +38,5 @@ make_venv() {
 make_venv "$VENV" "$ROOT/tests/requirements.txt"
 make_venv "$VENV_PYROUTE2_07" "$ROOT/tests/requirements-pyroute2-0.7.txt"
 make_venv "$VENV_LINT" "$ROOT/tests/requirements-lint.txt" "import ansiblelint"
+make_venv "$VENV_DOCS" "$ROOT/tests/requirements-docs.txt" "import antsibull_docs, sphinx"
 log "setup done: $("$VENV/bin/python" -c 'import pyroute2, ansible; print("ansible-core", ansible.__version__ if hasattr(ansible, "__version__") else "", "pyroute2", pyroute2.__version__)' 2>/dev/null || true)"

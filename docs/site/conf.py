@@ -1,0 +1,14 @@
+# Sphinx settings of the lvs.ipvs reference site (built by docs/build.sh from the
+# pages antsibull-docs renders). Offline: no intersphinx inventories are fetched.
+project = "lvs.ipvs"
+copyright = "lvs.ipvs contributors"  # noqa: A001 - the name Sphinx reads
+title = "lvs.ipvs reference"
+html_short_title = "lvs.ipvs"
+extensions = ["sphinx_antsibull_ext"]
+html_theme = "sphinx_ansible_theme"
+html_show_sphinx = False
+html_copy_source = False
+pygments_style = "ansible"
+highlight_language = "YAML+Jinja"
+default_role = "any"
+nitpicky = True
