@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The reference site from the collection's own documentation: every module's
-# DOCUMENTATION/EXAMPLES/RETURN, every filter's and every role's argument spec, checked by
-# antsibull-docs and built by Sphinx with warnings as errors. Output: docs/_build/html.
+# The documentation site: the guides (docs/*.md) and the reference from the collection's
+# own documentation - every module's DOCUMENTATION/EXAMPLES/RETURN, every filter's and
+# every role's argument spec, checked by antsibull-docs - built by Sphinx with warnings as
+# errors. Output: docs/_build/html.
 #   bash docs/build.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,5 +18,9 @@ antsibull-docs --config-file "$ROOT/docs/site/antsibull-docs.cfg" collection --u
   --dest-dir "$out/rst" lvs.ipvs >"$out/antsibull.log" 2>&1 || { cat "$out/antsibull.log" >&2; exit 1; }
 if grep -E "ERROR|did not return correct" "$out/antsibull.log" >&2; then exit 1; fi
 cp "$ROOT/docs/site/index.rst" "$ROOT/docs/site/ansible.rst" "$out/rst/"
+# The guides keep the repository's layout, so their relative links resolve on the site too.
+mkdir -p "$out/rst/docs" "$out/rst/bench/results"
+cp "$ROOT"/docs/*.md "$out/rst/docs/"
+cp "$ROOT/bench/results/failover.md" "$out/rst/bench/results/"
 sphinx-build -q -W --keep-going -c "$ROOT/docs/site" -b html "$out/rst" "$out/html"
 log "reference site: $out/html/index.html"

@@ -4,7 +4,12 @@ project = "lvs.ipvs"
 copyright = "lvs.ipvs contributors"  # noqa: A001 - the name Sphinx reads
 title = "lvs.ipvs reference"
 html_short_title = "lvs.ipvs"
-extensions = ["sphinx_antsibull_ext"]
+extensions = ["sphinx_antsibull_ext", "myst_parser", "sphinxcontrib.mermaid"]
+# The guides are the Markdown files of docs/; their ```mermaid blocks become diagrams and
+# their links to a heading (page.md#a-heading) resolve.
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+myst_fence_as_directive = ["mermaid"]
+myst_heading_anchors = 3
 html_theme = "sphinx_ansible_theme"
 html_show_sphinx = False
 html_copy_source = False
