@@ -8,7 +8,7 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
-LANES=${LVS_IPVS_LANES:-"ipvs_service ipvs_table|ipvs_info ipvs_server ipvs_timeouts ipvs_sync_daemon"}
+LANES=${LVS_IPVS_LANES:-"ipvs_service ipvs_table|ipvs_info ipvs_server ipvs_timeouts ipvs_sync_daemon examples"}
 status=0
 
 for venv in "$VENV_PYROUTE2_07" "$VENV"; do
