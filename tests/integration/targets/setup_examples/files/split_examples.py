@@ -5,19 +5,30 @@ An example is a task of the collection plus the tasks after it that use its resu
 the example's name to its file and to the variable its first task registers (added as
 ``_example`` when the documentation registers nothing), so the test can check the result.
 
-    python split_examples.py MODULE_FILE OUT_DIR
+    python split_examples.py MODULE OUT_DIR COLLECTIONS_PATHS
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import sys
 from pathlib import Path
 
 import yaml
 
 COLLECTION_PREFIX = "lvs.ipvs."
+MODULES = Path("ansible_collections", "lvs", "ipvs", "plugins", "modules")
+
+
+def module_file(module: str, collections_paths: str) -> Path:
+    """The module's source in the first collection path that holds the collection."""
+    for root in collections_paths.split(os.pathsep):
+        candidate = Path(root, MODULES, module + ".py")
+        if candidate.is_file():
+            return candidate
+    raise SystemExit(f"{module}: not found under {collections_paths}")
 
 
 def documented_examples(module_file: Path) -> list[dict]:
@@ -42,9 +53,9 @@ def grouped(tasks: list[dict]) -> list[list[dict]]:
     return groups
 
 
-def main(module_file: str, out_dir: str) -> None:
+def main(module: str, out_dir: str, collections_paths: str) -> None:
     index = {}
-    for number, group in enumerate(grouped(documented_examples(Path(module_file))), start=1):
+    for number, group in enumerate(grouped(documented_examples(module_file(module, collections_paths))), start=1):
         first = group[0]
         first.setdefault("register", "_example")
         path = Path(out_dir, f"{number}.yml")
