@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian/Ubuntu machine: installs what it needs,
 # then runs lint (ruff, ansible-lint) + ansible-test sanity, unit tests (pyroute2 0.7
-# and 0.9), the real-kernel layer (netlink core + integration targets) in one QEMU
-# boot, and the topology layer (molecule scenarios dr, nat, tun, failover) in another.
-#   bash tests/run-all.sh            everything
-#   LAYERS="unit" bash tests/run-all.sh   only some of: lint package docs sanity unit kernel topology
+# and 0.9), and in one QEMU boot the real-kernel layer (netlink core + integration
+# targets) and the topology layer (molecule scenarios dr, nat, tun, failover).
+#   bash tests/run-all.sh                       everything
+#   LAYERS="unit" bash tests/run-all.sh         only some of: lint package docs sanity unit kernel topology
+#   bash tests/run-all.sh kernel --target ipvs_server [--target ...]   one integration target
+#   bash tests/run-all.sh topology --scenario nat [--scenario ...]     one molecule scenario
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/bin/common.sh"
+targets=() scenarios=() picked=()
+while (($#)); do
+  case $1 in
+    lint | package | docs | sanity | unit | kernel | topology) picked+=("$1") ;;
+    --target) targets+=("$2") && shift ;;
+    --scenario) scenarios+=("$2") && shift ;;
+    *) log "unknown argument $1 (see the head of $0)" && exit 2 ;;
+  esac
+  shift
+done
+((${#picked[@]} == 0)) || LAYERS=${picked[*]}
 LAYERS=${LAYERS:-lint package docs sanity unit kernel topology}
 declare -A took=()
 failed=()
@@ -28,19 +41,30 @@ lint() {
     (cd "$ROOT" && ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS_PATH" PATH="$VENV_LINT/bin:$PATH" ansible-lint --nocolor -q)
 }
 
-# The built tarball installs, documents its modules, and a module runs from it.
+# The built tarball installs (over any copy the machine already has), documents every
+# module, filter and role it ships, and a module runs from it.
 package() {
-  local work
+  local work rc=0
   work=$(mktemp -d)
   (cd "$ROOT" && "$VENV/bin/ansible-galaxy" collection build --force --output-path "$work" >/dev/null) &&
-    "$VENV/bin/ansible-galaxy" collection install -p "$work/installed" "$work"/lvs-ipvs-*.tar.gz >/dev/null &&
-    ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible-doc" lvs.ipvs.ipvs_service lvs.ipvs.ipvs_server lvs.ipvs.ipvs_info >/dev/null &&
-    ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible-doc" -t role lvs.ipvs.director lvs.ipvs.realserver lvs.ipvs.host_network lvs.ipvs.keepalived >/dev/null &&
-    ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible-doc" -t filter lvs.ipvs.director_topology lvs.ipvs.realserver_topology \
-      lvs.ipvs.realserver_entries lvs.ipvs.interface_networks lvs.ipvs.director_keepalived lvs.ipvs.keepalived_config >/dev/null &&
-    ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible" localhost -m lvs.ipvs.ipvs_info -a 'gather=info' \
-      -e ansible_python_interpreter="$VENV/bin/python" 2>/dev/null | grep -q '"loaded"'
-  local rc=$?
+    "$VENV/bin/ansible-galaxy" collection install --force -p "$work/installed" "$work"/lvs-ipvs-*.tar.gz >/dev/null || rc=1
+  local kind path name doc
+  for path in "$ROOT"/plugins/modules/*.py "$ROOT"/plugins/filter/*.yml "$ROOT"/roles/*/; do
+    case $path in
+      */modules/*) kind=module ;;
+      */filter/*) kind=filter ;;
+      *) kind=role ;;
+    esac
+    name=$(basename "$path")
+    name=${name%.*}
+    # ansible-doc exits 0 for a plugin it cannot find (a warning on stderr): the name
+    # must be in the documentation it prints
+    doc=$(ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible-doc" -t "$kind" "lvs.ipvs.$name" 2>/dev/null) || doc=""
+    [[ $doc == *"lvs.ipvs.$name"* ]] ||
+      { log "ansible-doc -t $kind lvs.ipvs.$name: not documented by the installed tarball"; rc=1; }
+  done
+  ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible" localhost -m lvs.ipvs.ipvs_info -a 'gather=info' \
+    -e ansible_python_interpreter="$VENV/bin/python" 2>/dev/null | grep -q '"loaded"' || rc=1
   rm -rf "$work"
   return $rc
 }
@@ -63,13 +87,28 @@ unit() {
   return $rc
 }
 
-kernel() {
-  "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/kernel-layer.sh"
-}
-
-# Molecule scenarios on containers with real traffic, in one more boot of the VM.
-topology() {
-  "$ROOT/tests/bin/lab-image.sh" >/dev/null && "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/topology-layer.sh"
+# The kernel layer (netlink core, integration targets) and the topology layer (molecule
+# scenarios on containers with real traffic) share one boot of the VM; each layer's
+# status and time come back through $LVS_IPVS_OUT/layers, the playbooks' timings
+# through $LVS_IPVS_OUT/timing.
+guest_layers() {
+  local specs=() out="$CACHE/out" name started=$SECONDS
+  [[ " $LAYERS " == *" kernel "* ]] && specs+=("kernel$(IFS=,; ((${#targets[@]})) && echo ":${targets[*]}")")
+  [[ " $LAYERS " == *" topology "* ]] && specs+=("topology$(IFS=,; ((${#scenarios[@]})) && echo ":${scenarios[*]}")")
+  ((${#specs[@]})) || return 0
+  if [[ " $LAYERS " == *" topology "* ]]; then
+    "$ROOT/tests/bin/lab-image.sh" >/dev/null || { failed+=(topology); return; }
+  fi
+  rm -rf "$out"
+  log "=== ${specs[*]} (one boot)"
+  LVS_IPVS_VM_OUT="$out" "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/guest-layers.sh" "${specs[@]}" || true
+  for spec in "${specs[@]}"; do
+    name=${spec%%:*}
+    took[$name]=$(cat "$out/layers/$name.seconds" 2>/dev/null || echo 0)
+    [[ $(cat "$out/layers/$name.rc" 2>/dev/null) == 0 ]] || failed+=("$name")
+  done
+  took[vm]=$((SECONDS - started - ${took[kernel]:-0} - ${took[topology]:-0}))
+  [[ ! -d $out/timing ]] || "$VENV/bin/python" "$ROOT/tests/bin/timing_report.py" "$out/timing" >&2
 }
 
 started=$SECONDS
@@ -81,9 +120,8 @@ layer package package
 layer docs docs
 layer sanity sanity
 layer unit unit
-layer kernel kernel
-layer topology topology
-for name in setup lint package docs sanity unit kernel topology; do
+guest_layers
+for name in setup lint package docs sanity unit vm kernel topology; do
   [[ -n ${took[$name]:-} ]] && log "$name: ${took[$name]} s"
 done
 if ((${#failed[@]})); then

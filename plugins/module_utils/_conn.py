@@ -11,7 +11,9 @@ from __future__ import annotations
 import socket
 import struct
 
-CONN_PROC = "/proc/net/ip_vs_conn"
+from ansible_collections.lvs.ipvs.plugins.module_utils._netns import PROC_NET
+
+CONN_PROC = PROC_NET + "/ip_vs_conn"
 
 
 def _address(token: str) -> tuple[str, str]:

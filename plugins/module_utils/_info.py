@@ -26,8 +26,8 @@ def service_dict(state, gather: set) -> dict:
     return data
 
 
+@netns.in_namespace
 def run(params: dict) -> dict:
-    netns.enter(params.get("namespace"))
     gather = set(params["gather"])
     key = common.service_key_of(params["service"]) if params.get("service") else None
     result: dict = {"changed": False, "loaded": kernel.ipvs_loaded()}

@@ -27,6 +27,7 @@ import socket
 from ansible_collections.lvs.ipvs.plugins.module_utils import _codec as codec
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
+from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 from ansible_collections.lvs.ipvs.plugins.module_utils._rules import server_rule, service_rule
@@ -53,7 +54,7 @@ _APPLIED_SHOWN = 10
 
 def ipvs_loaded() -> bool:
     """True when the running kernel (built-in or module) offers IPVS in this netns."""
-    return os.path.exists("/proc/net/ip_vs")
+    return os.path.exists(netns.PROC_NET + "/ip_vs")
 
 
 def _module_present(name: str) -> bool:

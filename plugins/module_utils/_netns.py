@@ -1,18 +1,30 @@
 # Copyright: lvs.ipvs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Enter a named network namespace: IPVS tables, sync daemons, timeouts and the
-connection table all belong to one, and a module process can move into it."""
+"""Work inside a named network namespace: IPVS tables, sync daemons, timeouts and
+the connection table all belong to one.
+
+setns() moves only the calling thread, and the thread is moved back when the work
+is done: under a persistent-interpreter runner such as Mitogen a module runs in a
+thread of a process that serves later tasks too, which must not find themselves in
+another namespace. For the same reason per-namespace files are read through
+/proc/thread-self, not /proc/self (the process's first thread).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
+import functools
 import os
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
 CLONE_NEWNET = 0x40000000
 NETNS_RUN_DIR = "/run/netns"
+# This thread's view of /proc/net (Linux 3.17+).
+PROC_NET = "/proc/thread-self/net"
+_OWN_NAMESPACE = "/proc/thread-self/ns/net"
 
 
 def namespace_path(name: str) -> str:
@@ -34,10 +46,7 @@ def _setns(fd: int) -> None:
         raise OSError(code, os.strerror(code))
 
 
-def enter(name: str | None) -> None:
-    """Move this process into network namespace ``name`` (nothing for None)."""
-    if not name:
-        return
+def _enter(name: str) -> None:
     path = namespace_path(name)
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -50,3 +59,31 @@ def enter(name: str | None) -> None:
         raise IpvsError("cannot enter network namespace %r: %s%s" % (name, exc.strerror, hint)) from None
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def entered(name: str | None):
+    """This thread inside network namespace ``name`` (where it is for None), and back after."""
+    if not name:
+        yield
+        return
+    own = os.open(_OWN_NAMESPACE, os.O_RDONLY)
+    try:
+        _enter(name)
+        try:
+            yield
+        finally:
+            _setns(own)
+    finally:
+        os.close(own)
+
+
+def in_namespace(run):
+    """Decorate a module's ``run(params, ...)``: it works inside ``params["namespace"]``."""
+
+    @functools.wraps(run)
+    def wrapper(params: dict, *args, **kwargs):
+        with entered(params.get("namespace")):
+            return run(params, *args, **kwargs)
+
+    return wrapper

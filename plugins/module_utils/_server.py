@@ -64,8 +64,8 @@ def wait_for_drain(client, service, key, params: dict, applied: list, sleep=time
         sleep(params["drain_poll_interval"])
 
 
+@netns.in_namespace
 def run(params: dict, check_mode: bool, diff: bool, load_module, warn=lambda text: None) -> dict:
-    netns.enter(params.get("namespace"))
     service = common.service_key_of(params["service"])
     state = params["state"]
     desired = common.dest_of(service, params) if state == "present" else None

@@ -31,8 +31,8 @@ def operations(current: plan.Table, key: model.ServiceKey, desired: plan.Desired
     return plan.plan_table(current, [desired])
 
 
+@netns.in_namespace
 def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
-    netns.enter(params.get("namespace"))
     key = common.service_key_of(params)
     desired = desired_of(params)
     client = common.open_client(load_module, check_mode)

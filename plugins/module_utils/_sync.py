@@ -134,8 +134,8 @@ def render(daemon) -> str:
     return " ".join(words) + "\n"
 
 
+@netns.in_namespace
 def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
-    netns.enter(params.get("namespace"))
     desired = build_daemon(params) if params["state"] == "started" else None
     client = common.open_client(load_module, check_mode)
     try:

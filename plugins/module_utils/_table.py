@@ -115,8 +115,8 @@ def zero_scope(params: dict):
     return common.service_key_of(selected) if selected else "all"
 
 
+@netns.in_namespace
 def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
-    netns.enter(params.get("namespace"))
     desired = desired_of(params)
     scope = zero_scope(params)
     client = common.open_client(load_module, check_mode)

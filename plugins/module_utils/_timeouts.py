@@ -34,8 +34,8 @@ def plan(current: dict, desired: dict) -> dict:
     return {name: value for name, value in desired.items() if current.get(name) != value}
 
 
+@netns.in_namespace
 def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
-    netns.enter(params.get("namespace"))
     desired = desired_of(params)
     client = common.open_client(load_module, check_mode)
     try:

@@ -200,12 +200,12 @@ def loaded_ipvs_modules() -> list:
 
 
 def ipvs_services_exist() -> bool:
-    text = read_file("/proc/net/ip_vs") or ""
+    text = read_file(netns.PROC_NET + "/ip_vs") or ""
     return any(line.startswith(("TCP", "UDP", "SCTP", "FWM")) for line in text.splitlines())
 
 
+@netns.in_namespace
 def run(params: dict, check_mode: bool, diff: bool, load_module, warn=lambda text: None) -> dict:
-    netns.enter(params.get("namespace"))
     if params.get("namespace") and params["persist"]:
         raise IpvsError("persist writes host-wide files under /etc; it cannot be combined with namespace")
     conntrack = validate("conntrack", CONNTRACK, params.get("conntrack"))

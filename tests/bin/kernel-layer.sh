@@ -5,11 +5,36 @@
 # other integration targets in two lanes side by side. Each lane runs in a
 # network namespace of its own, so each has its own IPVS table and lab; the guest's
 # second CPU would otherwise idle while a module starts.
+#   tests/bin/kernel-layer.sh               everything
+#   tests/bin/kernel-layer.sh TARGET...     only these targets (a developer's loop)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
+ALONE="ipvs_load conntrack_tuning"
 LANES=${LVS_IPVS_LANES:-"ipvs_service ipvs_table|ipvs_info ipvs_server ipvs_timeouts ipvs_sync_daemon examples"}
 status=0
+
+# $1 lane name, $2... targets: run them in a network namespace of the lane's own
+lane() {
+  local name=$1 lane_started=$SECONDS rc
+  shift
+  ip netns add "$name"
+  ip -n "$name" link set lo up
+  ip netns exec "$name" "$ROOT/tests/bin/integration.sh" "$@" 2>&1 | sed -u "s/^/[$name] /"
+  rc=${PIPESTATUS[0]}
+  log "lane $name ($*): exit $rc after $((SECONDS - lane_started)) s"
+  return "$rc"
+}
+
+if (($#)); then
+  alone=() others=()
+  for target in "$@"; do
+    if [[ " $ALONE " == *" $target "* ]]; then alone+=("$target"); else others+=("$target"); fi
+  done
+  ((${#alone[@]} == 0)) || "$ROOT/tests/bin/integration.sh" "${alone[@]}" || status=1
+  ((${#others[@]} == 0)) || lane lvs-lane0 "${others[@]}" || status=1
+  exit $status
+fi
 
 for venv in "$VENV_PYROUTE2_07" "$VENV"; do
   version=$("$venv/bin/python" -c 'import pyroute2; print(pyroute2.__version__)')
@@ -19,22 +44,16 @@ for venv in "$VENV_PYROUTE2_07" "$VENV"; do
 done
 
 started=$SECONDS
-"$ROOT/tests/bin/integration.sh" ipvs_load conntrack_tuning || status=1
+# shellcheck disable=SC2086 # a list of target names
+"$ROOT/tests/bin/integration.sh" $ALONE || status=1
 log "targets run alone: $((SECONDS - started)) s"
 
 started=$SECONDS
 pids=()
 IFS='|' read -r -a lanes <<< "$LANES"
 for i in "${!lanes[@]}"; do
-  lane="lvs-lane$i"
-  ip netns add "$lane"
-  ip -n "$lane" link set lo up
   # shellcheck disable=SC2086 # a lane is a list of target names
-  ( lane_started=$SECONDS
-    ip netns exec "$lane" "$ROOT/tests/bin/integration.sh" ${lanes[$i]} 2>&1 | sed -u "s/^/[$lane] /"
-    rc=${PIPESTATUS[0]}
-    log "lane $lane (${lanes[$i]}): exit $rc after $((SECONDS - lane_started)) s"
-    exit "$rc" ) &
+  lane "lvs-lane$i" ${lanes[$i]} &
   pids+=($!)
   sleep 5  # ansible-test creates shared state (ssh keys) on its first run
 done

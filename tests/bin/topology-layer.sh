@@ -10,11 +10,19 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 scenarios=("$@")
 ((${#scenarios[@]})) || scenarios=(dr nat tun failover)
 . "$ROOT/tests/bin/lab-env.sh"
+# Mitogen's persistent interpreters: one per container for the whole playbook instead
+# of an interpreter start per task (bench/results/harness.md). The kernel layer keeps
+# Ansible's plain module path covered. Each playbook's time, split into module runs
+# and controller work, goes to the log and to timing/topology.jsonl.
+ANSIBLE_STRATEGY_PLUGINS="$("$VENV/bin/python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')/plugins/strategy"
+export ANSIBLE_STRATEGY_PLUGINS ANSIBLE_STRATEGY=${LVS_IPVS_STRATEGY:-mitogen_linear}
+export ANSIBLE_CALLBACK_PLUGINS="$ROOT/tests/bin/callback" LVS_IPVS_TIMING="${LVS_IPVS_OUT:-/tmp}/timing/topology.jsonl"
+mkdir -p "$(dirname "$LVS_IPVS_TIMING")"
 
 status=0
 for scenario in "${scenarios[@]}"; do
   started=$SECONDS
-  if (cd "$ROOT" && molecule test --scenario-name "$scenario"); then
+  if (cd "$ROOT" && LVS_IPVS_TIMING_LABEL=$scenario molecule test --scenario-name "$scenario"); then
     log "scenario $scenario passed in $((SECONDS - started)) s"
   else
     log "scenario $scenario FAILED after $((SECONDS - started)) s"
