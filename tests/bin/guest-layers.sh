@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The layers that need a kernel with IPVS, in one boot of the VM (or right here on a
+# host with IPVS): each layer's exit status and time go to $LVS_IPVS_OUT/layers/ for
+# run-all.sh, which reports them as if each had run on its own.
+#   tests/bin/guest-layers.sh LAYER[:ARGS]...    LAYER is kernel or topology; ARGS, comma
+#                                                 separated, are its targets or scenarios
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/bin/common.sh"
+out="${LVS_IPVS_OUT:-/tmp}/layers"
+mkdir -p "$out"
+status=0
+for spec in "$@"; do
+  name=${spec%%:*} args=()
+  [[ $spec == *:* ]] && IFS=, read -r -a args <<< "${spec#*:}"
+  started=$SECONDS
+  "$ROOT/tests/bin/$name-layer.sh" "${args[@]}"
+  rc=$?
+  echo "$rc" > "$out/$name.rc"
+  echo $((SECONDS - started)) > "$out/$name.seconds"
+  log "layer $name: exit $rc after $((SECONDS - started)) s"
+  ((rc == 0)) || status=1
+done
+exit $status
