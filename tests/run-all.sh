@@ -91,10 +91,16 @@ unit() {
 # scenarios on containers with real traffic) share one boot of the VM; each layer's
 # status and time come back through $LVS_IPVS_OUT/layers, the playbooks' timings
 # through $LVS_IPVS_OUT/timing.
+# $1 layer, $2... its targets or scenarios: "layer" or "layer:a,b"
+layer_spec() {
+  local IFS=,
+  if (($# > 1)); then echo "$1:${*:2}"; else echo "$1"; fi
+}
+
 guest_layers() {
   local specs=() out="$CACHE/out" name started=$SECONDS
-  [[ " $LAYERS " == *" kernel "* ]] && specs+=("kernel$(IFS=,; ((${#targets[@]})) && echo ":${targets[*]}")")
-  [[ " $LAYERS " == *" topology "* ]] && specs+=("topology$(IFS=,; ((${#scenarios[@]})) && echo ":${scenarios[*]}")")
+  if [[ " $LAYERS " == *" kernel "* ]]; then specs+=("$(layer_spec kernel "${targets[@]}")"); fi
+  if [[ " $LAYERS " == *" topology "* ]]; then specs+=("$(layer_spec topology "${scenarios[@]}")"); fi
   ((${#specs[@]})) || return 0
   if [[ " $LAYERS " == *" topology "* ]]; then
     "$ROOT/tests/bin/lab-image.sh" >/dev/null || { failed+=(topology); return; }
@@ -111,6 +117,7 @@ guest_layers() {
   [[ ! -d $out/timing ]] || "$VENV/bin/python" "$ROOT/tests/bin/timing_report.py" "$out/timing" >&2
 }
 
+trap 'log "run-all.sh stopped at line $LINENO (exit $?)"' ERR
 started=$SECONDS
 log "=== setup"
 "$ROOT/tests/bin/setup.sh"
