@@ -111,6 +111,28 @@ def host_port(family: str, address: str, port: int) -> str:
     return "[%s]:%d" % (address, port) if family == "ipv6" else "%s:%d" % (address, port)
 
 
+# --------------------------------------------------------------------------- numbers
+
+
+def is_decimal(text: str) -> bool:
+    """Only ASCII digits: str.isdigit() also accepts "²" and other digits int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
+# --------------------------------------------------------------------------- interfaces
+
+IFNAMSIZ = 16  # with the kernel's terminating NUL
+
+
+def interface_name(value, what: str) -> str:
+    """A network device name as the kernel's dev_valid_name() accepts it: 1-15
+    characters, not "." or "..", no "/", ":", whitespace or control character."""
+    text = value if isinstance(value, str) else ""
+    if not 0 < len(text) < IFNAMSIZ or text in (".", "..") or any(c in "/:" or c.isspace() or not c.isprintable() for c in text):
+        raise IpvsError("%s %r is not a valid interface name (1-%d characters, no '/', ':', whitespace or control characters)" % (what, value, IFNAMSIZ - 1))
+    return text
+
+
 # --------------------------------------------------------------------------- netmask
 
 
@@ -119,7 +141,7 @@ def parse_netmask(value, family: str) -> int:
     a dotted mask such as ``"255.255.255.0"``."""
     text = str(value).strip().lstrip("/")
     limit = HOST_PREFIX[family]
-    if text.isdigit():
+    if is_decimal(text):
         prefix = int(text)
         if not 1 <= prefix <= limit:
             raise IpvsError("persistence_netmask %r is out of range for %s: use 1..%d" % (value, family, limit))

@@ -159,33 +159,38 @@ def _options(words: list, valued: dict, flags: dict, what: str) -> dict:
     """Options that take a value (``valued``: option -> parameter) and flags
     (``flags``: option -> (parameter, value)) as parameters."""
     params: dict = {}
+    given: dict = {}  # parameter -> the option that set it
     index = 0
     while index < len(words):
         word = words[index]
+        if word not in valued and word not in flags:
+            raise _LineError(word, "unknown option for %s" % what)
+        name = valued[word] if word in valued else flags[word][0]
+        if name in given:
+            # ipvsadm -R refuses a repeated option; taking the last one would hide a typo
+            raise _LineError(word, "%s repeats %s" % (word, given[name]) if word != given[name] else "option %s is given twice" % word)
+        given[name] = word
         if word in valued:
-            params[valued[word]] = _value(words, index)
+            params[name] = _value(words, index)
             index += 2
             continue
-        if word not in flags:
-            raise _LineError(word, "unknown option for %s" % what)
-        name, value = flags[word]
-        params[name] = value
+        params[name] = flags[word][1]
         index += 1
         # ipvsadm's -p takes an optional timeout
-        if name == "persistent" and index < len(words) and words[index].isdigit():
+        if name == "persistent" and index < len(words) and model.is_decimal(words[index]):
             params["persistence_timeout"] = int(words[index])
             index += 1
     return params
 
 
 def _value(words: list, index: int) -> str:
-    if index + 1 >= len(words) or (words[index + 1].startswith("-") and not words[index + 1][1:].isdigit()):
+    if index + 1 >= len(words) or (words[index + 1].startswith("-") and not model.is_decimal(words[index + 1][1:])):
         raise _LineError(words[index], "option %s needs a value" % words[index])
     return words[index + 1]
 
 
 def _integer(text: str) -> int:
-    if not text.lstrip("-").isdigit():
+    if not model.is_decimal(text.lstrip("-")):
         raise _LineError(text, "not a number")
     return int(text)
 
@@ -211,6 +216,9 @@ def _resolve_host(host: str) -> str:
         return model.parse_address(host, "address")[1]
     except IpvsError:
         pass
+    if not host.isascii():
+        # the resolver would fold e.g. "²" into "2" (0.0.0.2); ipvsadm refuses such names
+        raise _LineError(host, "neither an IP address nor a host name that resolves")
     try:
         return socket.getaddrinfo(host, None)[0][4][0]
     except (OSError, UnicodeError):
@@ -218,7 +226,7 @@ def _resolve_host(host: str) -> str:
 
 
 def _resolve_port(port: str, protocol: str) -> int:
-    if port.isdigit():
+    if model.is_decimal(port):
         return int(port)
     try:
         return socket.getservbyname(port, "tcp" if protocol == "sctp" else protocol)

@@ -41,8 +41,7 @@ def build_daemon(params: dict) -> Daemon:
     interface = params.get("interface")
     if not interface:
         raise IpvsError("a %s sync daemon needs interface" % params["role"])
-    if len(interface) >= nl.IFNAME_MAXLEN:
-        raise IpvsError("interface %r is longer than %d characters" % (interface, nl.IFNAME_MAXLEN - 1))
+    model.interface_name(interface, "interface")
     try:
         socket.if_nametoindex(interface)
     except OSError:

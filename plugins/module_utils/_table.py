@@ -102,8 +102,10 @@ def operations(current: plan.Table, desired: DesiredTable | None) -> list:
         return plan.plan_table(current, [], purge=True)
     services = [plan.DesiredService(item.service, item.servers, purge_servers=desired.purge) for item in desired.services]
     ops = plan.plan_table(current, services, purge=desired.purge)
-    for key in desired.absent:
-        ops += plan.plan_service(current.services.get(key), None)
+    if not desired.purge:
+        # with purge, every service not listed as present is deleted already
+        for key in desired.absent:
+            ops += plan.plan_service(current.services.get(key), None)
     return ops
 
 

@@ -70,6 +70,8 @@ def test_non_persistent_services_normalise_timeout_and_mask():
         (V4, dict(persistence_netmask="33"), "out of range for ipv4"),
         (V6, dict(persistence_netmask="255.255.255.0"), "not valid for ipv6"),
         (V6, dict(persistence_netmask="0"), "out of range for ipv6"),
+        (V4, dict(persistence_netmask="\u00b2"), "persistence_netmask '\u00b2' is not valid for ipv4"),
+        (V6, dict(persistence_netmask="\u0661\u0662"), "is not valid for ipv6"),
         (V4, dict(persistence_engine="ftp"), "persistence_engine 'ftp' is unknown"),
         (V4, dict(one_packet=True), "only applies to UDP"),
         (model.service_key("tcp", "192.0.2.1", 0), dict(), "port 0"),

@@ -37,7 +37,11 @@ def test_plan():
     "overrides, message",
     [
         (dict(interface="no-such-if0"), "interface 'no-such-if0' does not exist"),
-        (dict(interface="x" * 16), "longer than 15 characters"),
+        (dict(interface="x" * 16), "'xxxxxxxxxxxxxxxx' is not a valid interface name"),
+        (dict(interface="eth0\x00"), "is not a valid interface name"),
+        (dict(interface="eth0\nup"), "is not a valid interface name"),
+        (dict(interface="eth0:1"), "is not a valid interface name"),
+        (dict(interface="a/b"), "is not a valid interface name"),
         (dict(syncid=256), "syncid 256 is out of range 0..255"),
         (dict(mcast_group="192.0.2.1"), "mcast_group 192.0.2.1 is not a multicast address"),
         (dict(mcast_group="not-an-ip"), "mcast_group 'not-an-ip' is not a valid"),

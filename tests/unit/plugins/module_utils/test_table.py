@@ -73,6 +73,18 @@ def test_what_we_write_reads_back_to_the_same_table():
         ("-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 10.0.0.1\n-a -t 192.0.2.1:80 -r 10.0.0.1:80 -w 2", "line 3: real server 10.0.0.1:80 is listed twice"),
         ("-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -w 2", "a real server line needs -r ADDRESS[:PORT]"),
         ("-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 2001:db8::1 -g", "needs forwarding_method tunnel"),
+        # repeated options: ipvsadm -R refuses them
+        ("-A -t 192.0.2.1:80 -s rr -s wrr", "line 1: option -s is given twice (at '-s'"),
+        ("-A -t 192.0.2.1:80 -s rr --scheduler wrr", "--scheduler repeats -s (at '--scheduler'"),
+        ("-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 10.0.0.1 -g -m", "-m repeats -g (at '-m'"),
+        ("-A -t 192.0.2.1:80 -p -p", "option -p is given twice"),
+        # digits int() cannot read are not numbers
+        ("-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 10.0.0.1 -w \u00b2", "line 2: not a number (at '\u00b2'"),
+        ("-A -t 192.0.2.1:80 -p \u00b3", "unknown option for a service (at '\u00b3'"),
+        ("-A -f \u00b2", "not a number (at '\u00b2'"),
+        ("-A -t 192.0.2.1:\u00b2", "neither a port number nor a service name known to /etc/services (at '\u00b2'"),
+        ("-A -t 192.0.2.1:80 -M \u00b2", "persistence_netmask '\u00b2' is not valid for ipv4"),
+        ("-A -t \u00b2:80", "neither an IP address nor a host name that resolves (at '\u00b2'"),
     ],
 )
 def test_save_file_errors_name_file_line_and_token(text, message):
@@ -131,6 +143,11 @@ def test_state_absent_per_service_and_for_the_table():
     assert commands(params(services=[service("192.0.2.2", state="absent")])) == ["-D -t 192.0.2.2:80"]
     assert commands(params(services=[service("192.0.2.9", state="absent")])) == []
     assert commands(params(state="absent")) == ["-D -t 192.0.2.1:80", "-D -t 192.0.2.2:80"]
+
+
+def test_purge_with_a_listed_absent_service_deletes_it_once():
+    # the director role's removal path: director_purge defaults to true
+    assert commands(params(services=[service("192.0.2.1", "10.0.0.1"), service("192.0.2.2", state="absent")], purge=True)) == ["-D -t 192.0.2.2:80"]
 
 
 def test_edits_are_in_place_commands():
