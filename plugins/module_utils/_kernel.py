@@ -132,7 +132,10 @@ class IpvsClient:
             seq = next(self._sequence)
             sequences.append(seq)
             chunks.append(codec.message(self._family, nl.NLM_F_REQUEST | flags, seq, cmd, nl.GENL_VERSION, payload))
-        self._raw.send(b"".join(chunks))
+        try:
+            self._raw.send(b"".join(chunks))
+        except OSError as exc:
+            raise IpvsError("cannot send to the kernel: %s" % exc.strerror, errno=exc.errno) from None
         return sequences
 
     def _receive(self) -> bytes:
@@ -152,8 +155,10 @@ class IpvsClient:
             return self._raw.recv(_RECV_SIZE, socket.MSG_DONTWAIT)
         except OSError as exc:
             if exc.errno == errno.ENOBUFS:
-                raise IpvsError("the kernel dropped replies because the socket's receive buffer overflowed") from None
-            raise
+                raise IpvsError("the kernel dropped replies because the socket's receive buffer overflowed", errno=exc.errno) from None
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+                raise
+            raise IpvsError("cannot read the kernel's answer: %s" % exc.strerror, errno=exc.errno) from None
 
     def _exchange(self, messages: list) -> list:
         """Send ``(cmd, payload)`` edits with NLM_F_ACK; return each one's errno (0 = done)."""
@@ -183,7 +188,7 @@ class IpvsClient:
                 if kind == codec.NLMSG_ERROR:
                     code = codec.error_code(data, start)
                     if code:
-                        raise nl.NetlinkError(code)
+                        raise read_error(code)
                     return
                 yield top.decode(data, start + codec.GENL_HEADER_SIZE, end, names)
 
@@ -228,8 +233,14 @@ class IpvsClient:
             if nest is not None:
                 yield nest
 
+    def _read(self, cmd: int, dump: bool = False, reply_class=None) -> list:
+        try:
+            return self._request(cmd, dump=dump, reply_class=reply_class)
+        except nl.NetlinkError as exc:
+            raise read_error(exc.code) from None
+
     def info(self) -> dict:
-        replies = self._request(nl.CMD_GET_INFO, reply_class=nl.ipvs_info_msg)
+        replies = self._read(nl.CMD_GET_INFO, reply_class=nl.ipvs_info_msg)
         get = replies[0].get_attr if replies else (lambda name: None)
         version = get("IPVS_INFO_ATTR_VERSION") or 0
         size = get("IPVS_INFO_ATTR_CONN_TAB_SIZE")
@@ -239,7 +250,7 @@ class IpvsClient:
         }
 
     def timeouts(self) -> dict:
-        replies = self._request(nl.CMD_GET_CONFIG)
+        replies = self._read(nl.CMD_GET_CONFIG)
         get = replies[0].get_attr if replies else (lambda name: None)
         return {
             "tcp": get("IPVS_CMD_ATTR_TIMEOUT_TCP"),
@@ -249,7 +260,7 @@ class IpvsClient:
 
     def daemons(self) -> list:
         found = []
-        for reply in self._request(nl.CMD_GET_DAEMON, dump=True):
+        for reply in self._read(nl.CMD_GET_DAEMON, dump=True):
             nest = reply.get_attr("IPVS_CMD_ATTR_DAEMON")
             if nest is not None:
                 found.append(decode_daemon(nest.get_attr))
@@ -270,7 +281,19 @@ class IpvsClient:
         applied = []
         for start in range(0, len(operations), WINDOW):
             window = operations[start : start + WINDOW]
-            codes = self._exchange([(_ACTION_COMMANDS[op.action], _payload(op, selectors)) for op in window])
+            try:
+                codes = self._exchange([(_ACTION_COMMANDS[op.action], _payload(op, selectors)) for op in window])
+            except IpvsError as exc:
+                # the answers are lost, not the edits: whatever reached the kernel is in its table
+                table = self._fresh_table()
+                done = [op for op in window if plan.holds(table, op)]
+                applied += [op.as_dict() for op in done]
+                raise IpvsError(
+                    "%s; the kernel's table, read again, shows %d of the batch's %d edit(s) applied%s"
+                    % (exc.message, len(done), len(window), applied_note(applied, operations)),
+                    applied=applied,
+                    errno=exc.errno,
+                ) from None
             refused = [(op, code) for op, code in zip(window, codes) if code]
             applied += [op.as_dict() for op, code in zip(window, codes) if not code]
             if refused:
@@ -278,6 +301,12 @@ class IpvsClient:
                 others = "; the kernel refused %d more change(s) of the same batch" % (len(refused) - 1) if len(refused) > 1 else ""
                 raise IpvsError(explain(op, code) + others + applied_note(applied, operations), applied=applied, errno=code)
         return applied
+
+    @staticmethod
+    def _fresh_table() -> plan.Table:
+        # a new socket: the old one may still hold the lost batch's late answers
+        with IpvsClient() as fresh:
+            return fresh.table()
 
     def start_daemon(self, attrs: list) -> None:
         """NEW_DAEMON; raises NetlinkError for the caller to explain."""
@@ -373,6 +402,12 @@ def _payload(op: plan.Operation, selectors: dict) -> bytes:
     if selector is None:
         selector = selectors[op.service] = _service_selector(op.service)
     return selector + top.encode(_dest_part(op))
+
+
+def read_error(code: int) -> IpvsError:
+    """A kernel errno for a read (a dump or a GET) as an error an operator can act on."""
+    reason = "permission denied: reading IPVS needs root (CAP_NET_ADMIN)" if code == errno.EPERM else os.strerror(code)
+    return IpvsError("cannot read the IPVS table: %s" % reason, errno=code)
 
 
 def explain(op: plan.Operation, code: int) -> str:

@@ -130,6 +130,15 @@ def plan_table(current: Table, desired, purge: bool = False) -> list:
     return ops
 
 
+def holds(table: Table, op: Operation) -> bool:
+    """True when ``table`` shows the effect of ``op``: what a batch did when its answers were lost."""
+    if op.server is None:
+        now = table.services.get(op.service)
+        return now is None if op.action == DELETE_SERVICE else now == op.after
+    now = table.servers_of(op.service).get(op.server)
+    return now is None if op.action == DELETE_SERVER else now == op.after
+
+
 def simulate(table: Table, operations) -> Table:
     """The table as it will be once ``operations`` are applied (used for reports and diffs)."""
     services = dict(table.services)

@@ -64,8 +64,19 @@ def wait_for_drain(client, service, key, params: dict, applied: list, sleep=time
         sleep(params["drain_poll_interval"])
 
 
+def check_drain_options(params: dict) -> None:
+    """The waiting options, checked before the weight goes to 0."""
+    if params["state"] != "drained" or not params["wait_for_drain"]:
+        return
+    if not params["drain_poll_interval"] > 0:
+        raise IpvsError("drain_poll_interval must be above 0 seconds, got %s" % params["drain_poll_interval"])
+    if params["drain_timeout"] < 0:
+        raise IpvsError("drain_timeout must be 0 seconds or more, got %s" % params["drain_timeout"])
+
+
 @netns.in_namespace
 def run(params: dict, check_mode: bool, diff: bool, load_module, warn=lambda text: None) -> dict:
+    check_drain_options(params)
     service = common.service_key_of(params["service"])
     state = params["state"]
     desired = common.dest_of(service, params) if state == "present" else None

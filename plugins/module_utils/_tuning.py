@@ -154,19 +154,48 @@ def write_knob(knob: Knob, value: tuple) -> None:
         handle.write(" ".join(str(number) for number in value))
 
 
-def render_sysctl(settings: list) -> str:
-    lines = ["# Managed by lvs.ipvs.conntrack_tuning"]
-    lines += ["%s = %s" % (knob.sysctl, " ".join(map(str, value))) for knob, value in settings if knob.sysctl]
+_MANAGED = "# Managed by lvs.ipvs.conntrack_tuning"
+
+
+def parse_sysctl(text: str) -> dict:
+    """``name = value`` lines of a sysctl.d file (comments and blank lines skipped)."""
+    found = {}
+    for line in text.splitlines():
+        name, equals, value = line.partition("=")
+        if equals and not line.lstrip().startswith(("#", ";")):
+            found[name.strip()] = " ".join(value.split())
+    return found
+
+
+def render_sysctl(sysctls: dict) -> str:
+    return "\n".join([_MANAGED] + ["%s = %s" % (name, sysctls[name]) for name in sorted(sysctls)]) + "\n"
+
+
+def parse_modprobe(text: str) -> dict:
+    """``options MODULE NAME=VALUE ...`` lines as {(module, name): value}."""
+    found = {}
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) > 2 and words[0] == "options":
+            for option in words[2:]:
+                name, _equals, value = option.partition("=")
+                found[(words[1], name)] = value
+    return found
+
+
+def render_modprobe(options: dict) -> str:
+    lines = [_MANAGED]
+    for module in sorted({module for module, _name in options}):
+        lines.append("options %s %s" % (module, " ".join("%s=%s" % (name, options[(m, name)]) for m, name in sorted(options) if m == module)))
     return "\n".join(lines) + "\n"
 
 
-def render_modprobe(buckets: tuple | None, conn_tab_bits: int | None) -> str:
-    lines = ["# Managed by lvs.ipvs.conntrack_tuning"]
-    if buckets:
-        lines.append("options nf_conntrack hashsize=%d" % buckets[0])
-    if conn_tab_bits:
-        lines.append("options ip_vs conn_tab_bits=%d" % conn_tab_bits)
-    return "\n".join(lines) + "\n"
+def parse_modules(text: str) -> set:
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith(("#", ";"))}
+
+
+def render_modules(modules: set) -> str:
+    return "\n".join([_MANAGED, *sorted(modules)]) + "\n"
 
 
 def read_file(path: str) -> str | None:
@@ -175,15 +204,20 @@ def read_file(path: str) -> str | None:
             return handle.read()
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise IpvsError("cannot read %s: %s" % (path, exc.strerror)) from None
 
 
 def write_file(path: str, content: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    temporary = path + ".lvs-ipvs.tmp"
-    with open(temporary, "w") as handle:
-        handle.write(content)
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = path + ".lvs-ipvs.tmp"
+        with open(temporary, "w") as handle:
+            handle.write(content)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise IpvsError("cannot write %s: %s" % (path, exc.strerror)) from None
 
 
 def usage() -> dict:
@@ -222,30 +256,41 @@ def run(params: dict, check_mode: bool, diff: bool, load_module, warn=lambda tex
         load_module("nf_conntrack")
     if (ipvs or bits is not None) and not os.path.isdir("/proc/sys/net/ipv4/vs") and not check_mode:
         load_module("ip_vs")
+    # a refused reload must come before any write
+    reload = conn_tab_bits_plan(bits, params, warn)
 
     wanted = [(CONNTRACK[name], value, "conntrack." + name) for name, value in sorted(conntrack.items())]
     wanted += [(IPVS[name], value, "ipvs." + name) for name, value in sorted(ipvs.items())]
-    before = {label: read_knob(knob) for knob, _value, label in wanted}
-    changes = {label: value for knob, value, label in wanted if before[label] != value}
-    if changes and not check_mode:
-        apply_values(wanted, changes)
-
     files = planned_files(params, wanted, conntrack.get("buckets"), bits)
     file_changes = {path: content for path, content in files.items() if read_file(path) != content}
-    if file_changes and not check_mode:
-        for path, content in file_changes.items():
-            write_file(path, content)
+
+    written: list = []
+    try:
+        if reload["ipvs_reloaded"] and not check_mode:
+            # first: a reload puts every net.ipv4.vs setting back to its default
+            reload["ipvs_conn_tab_bits"] = reload_ipvs(bits, load_module)
+            written.append("ip_vs reloaded with conn_tab_bits=%d" % bits)
+        before = {label: read_knob(knob) for knob, _value, label in wanted}
+        changes = {label: value for knob, value, label in wanted if before[label] != value}
+        if changes and not check_mode:
+            apply_values(wanted, changes, written)
+        if file_changes and not check_mode:
+            for path, content in file_changes.items():
+                write_file(path, content)
+                written.append(path)
+    except IpvsError as exc:
+        done = "; done before it: %s" % ", ".join(written) if written else "; nothing was changed"
+        raise IpvsError(exc.message + done, applied=written, errno=exc.errno) from None
 
     result = {
-        "changed": bool(changes or file_changes),
+        "changed": bool(changes or file_changes or reload["ipvs_reloaded"]),
         # not "values": Jinja would find dict.values() under that name
         "settings": {label: join(value) for _knob, value, label in wanted},
         "changes": {label: {"before": join(before[label]), "after": join(value)} for label, value in changes.items()},
         "files": sorted(file_changes),
         "sizing": sized,
     }
-    result.update(conn_tab_bits_state(bits, params, check_mode, load_module, warn))
-    result["changed"] = result["changed"] or result["ipvs_reloaded"]
+    result.update(reload)
     result["usage"] = usage()
     if diff:
         result["diff"] = {
@@ -259,33 +304,44 @@ def join(value: tuple | None) -> str | None:
     return None if value is None else " ".join(map(str, value))
 
 
-def apply_values(wanted: list, changes: dict) -> None:
-    applied = []
+def apply_values(wanted: list, changes: dict, written: list) -> None:
+    """Write the changed settings in order; each one written is added to ``written``."""
     for knob, value, label in wanted:
         if label not in changes:
             continue
         try:
             write_knob(knob, value)
         except OSError as exc:
-            done = "; applied before it: %s" % ", ".join(applied) if applied else "; nothing was changed"
-            raise IpvsError("cannot set %s to %s (%s): %s%s" % (label, join(value), knob_path(knob), exc.strerror, done), applied=applied) from None
-        applied.append(label)
+            raise IpvsError("cannot set %s to %s (%s): %s" % (label, join(value), knob_path(knob), exc.strerror)) from None
+        written.append(label)
 
 
 def planned_files(params: dict, wanted: list, buckets: tuple | None, bits: int | None) -> dict:
+    """The persisted files: what this task sets, merged into what earlier tasks persisted
+    there (each setting, module option and module is kept until a task sets it again)."""
     if not params["persist"]:
         return {}
-    files = {SYSCTL_FILE: render_sysctl([(knob, value) for knob, value, _label in wanted])}
-    if buckets or bits:
-        files[MODPROBE_FILE] = render_modprobe(buckets, bits)
-    modules = [name for name, needed in (("nf_conntrack", any(label.startswith("conntrack.") for *_x, label in wanted)), ("ip_vs", True)) if needed]
-    files[MODULES_LOAD_FILE] = "# Managed by lvs.ipvs.conntrack_tuning\n" + "\n".join(modules) + "\n"
+    sysctls = parse_sysctl(read_file(SYSCTL_FILE) or "")
+    sysctls.update({knob.sysctl: " ".join(map(str, value)) for knob, value, _label in wanted if knob.sysctl})
+    files = {SYSCTL_FILE: render_sysctl(sysctls)}
+    options = parse_modprobe(read_file(MODPROBE_FILE) or "")
+    if buckets:
+        options[("nf_conntrack", "hashsize")] = str(buckets[0])
+    if bits:
+        options[("ip_vs", "conn_tab_bits")] = str(bits)
+    if options:
+        files[MODPROBE_FILE] = render_modprobe(options)
+    modules = parse_modules(read_file(MODULES_LOAD_FILE) or "")
+    if any(label.startswith("conntrack.") for *_x, label in wanted):
+        modules.add("nf_conntrack")
+    modules.add("ip_vs")
+    files[MODULES_LOAD_FILE] = render_modules(modules)
     return files
 
 
-def conn_tab_bits_state(bits: int | None, params: dict, check_mode: bool, load_module, warn) -> dict:
-    """The IPVS connection table size is fixed when ip_vs loads: report it, and reload
-    ip_vs only when asked and no service would be lost (or when forced)."""
+def conn_tab_bits_plan(bits: int | None, params: dict, warn) -> dict:
+    """The IPVS connection table size is fixed when ip_vs loads: report it, and plan a
+    reload of ip_vs only when asked and no service would be lost (or when forced)."""
     current = read_knob(CONN_TAB_BITS)
     state = {"ipvs_conn_tab_bits": current[0] if current else None, "ipvs_reloaded": False, "ipvs_reload_pending": False}
     if bits is None or current is None or current[0] == bits:
@@ -298,12 +354,12 @@ def conn_tab_bits_state(bits: int | None, params: dict, check_mode: bool, load_m
         raise IpvsError(
             "ip_vs must be reloaded to use conn_tab_bits=%d, which would delete the IPVS services defined now; set force_reload=true to do it anyway" % bits
         )
-    state["ipvs_reloaded"] = True
-    if not check_mode:
-        # schedulers and engines hold ip_vs; modprobe -r takes them in dependency order
-        load_module.unload(*loaded_ipvs_modules())
-        load_module("ip_vs", "conn_tab_bits=%d" % bits)
-        state["ipvs_conn_tab_bits"] = read_knob(CONN_TAB_BITS)[0]
-    else:
-        state["ipvs_conn_tab_bits"] = bits
+    state.update(ipvs_reloaded=True, ipvs_conn_tab_bits=bits)
     return state
+
+
+def reload_ipvs(bits: int, load_module) -> int:
+    # schedulers and engines hold ip_vs; modprobe -r takes them in dependency order
+    load_module.unload(*loaded_ipvs_modules())
+    load_module("ip_vs", "conn_tab_bits=%d" % bits)
+    return read_knob(CONN_TAB_BITS)[0]

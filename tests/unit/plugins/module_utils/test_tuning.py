@@ -50,11 +50,56 @@ def test_available_memory():
     assert tuning.available_memory("MemTotal: 100 kB\nMemAvailable:   2048 kB\n") == 2048 * 1024
 
 
-def test_persisted_files():
-    knob = tuning.CONNTRACK["max"]
-    assert tuning.render_sysctl([(knob, (5,)), (tuning.CONNTRACK["buckets"], (8,)), (tuning.IPVS["sync_threshold"], (3, 50))]) == (
-        "# Managed by lvs.ipvs.conntrack_tuning\nnet.netfilter.nf_conntrack_max = 5\nnet.ipv4.vs.sync_threshold = 3 50\n"
+def params(**given) -> dict:
+    base = {"conntrack": None, "ipvs": None, "ipvs_conn_tab_bits": None, "expected_connections": None, "memory_budget_mb": None}
+    base.update({"persist": True, "reload_ipvs": False, "force_reload": False, "namespace": None})
+    base.update(given)
+    return base
+
+
+def test_persisted_files_merge_what_each_task_sets(tmp_path, monkeypatch):
+    for name in ("SYSCTL_FILE", "MODPROBE_FILE", "MODULES_LOAD_FILE"):
+        monkeypatch.setattr(tuning, name, str(tmp_path / name))
+    first = [(tuning.CONNTRACK["max"], (5,), "conntrack.max"), (tuning.IPVS["sync_threshold"], (3, 50), "ipvs.sync_threshold")]
+    for path, content in tuning.planned_files(params(), first, (65536,), None).items():
+        tuning.write_file(path, content)
+    # a second task persists other settings: the first task's stay, a shared one takes the new value
+    second = [(tuning.IPVS["conntrack"], (1,), "ipvs.conntrack"), (tuning.IPVS["sync_threshold"], (4, 60), "ipvs.sync_threshold")]
+    files = tuning.planned_files(params(), second, None, 16)
+    assert files[tuning.SYSCTL_FILE] == (
+        "# Managed by lvs.ipvs.conntrack_tuning\nnet.ipv4.vs.conntrack = 1\nnet.ipv4.vs.sync_threshold = 4 60\nnet.netfilter.nf_conntrack_max = 5\n"
     )
-    assert (
-        tuning.render_modprobe((65536,), 16) == "# Managed by lvs.ipvs.conntrack_tuning\noptions nf_conntrack hashsize=65536\noptions ip_vs conn_tab_bits=16\n"
-    )
+    assert files[tuning.MODPROBE_FILE] == "# Managed by lvs.ipvs.conntrack_tuning\noptions ip_vs conn_tab_bits=16\noptions nf_conntrack hashsize=65536\n"
+    assert files[tuning.MODULES_LOAD_FILE] == "# Managed by lvs.ipvs.conntrack_tuning\nip_vs\nnf_conntrack\n"
+
+
+def test_a_refused_reload_comes_before_any_write(tmp_path, monkeypatch):
+    written = []
+    monkeypatch.setattr(tuning, "read_knob", lambda knob: (12,) if knob is tuning.CONN_TAB_BITS else (1,))
+    monkeypatch.setattr(tuning, "write_knob", lambda knob, value: written.append(knob))
+    monkeypatch.setattr(tuning, "write_file", lambda path, content: written.append(path))
+    monkeypatch.setattr(tuning, "ipvs_services_exist", lambda: True)
+    monkeypatch.setattr(tuning.os.path, "isdir", lambda path: True)
+    with pytest.raises(IpvsError, match="would delete the IPVS services defined now"):
+        tuning.run(params(conntrack={"max": 5}, ipvs_conn_tab_bits=16, reload_ipvs=True), False, False, None)
+    assert written == []
+
+
+def test_a_failure_after_writes_names_what_was_written(tmp_path, monkeypatch):
+    for name in ("SYSCTL_FILE", "MODPROBE_FILE", "MODULES_LOAD_FILE"):
+        monkeypatch.setattr(tuning, name, str(tmp_path / name))
+    write_file = tuning.write_file
+
+    def failing_modules_file(path, content):
+        if path == tuning.MODULES_LOAD_FILE:
+            raise IpvsError("cannot write %s: Read-only file system" % path)
+        write_file(path, content)
+
+    monkeypatch.setattr(tuning, "write_file", failing_modules_file)
+    monkeypatch.setattr(tuning, "read_knob", lambda knob: (1,))
+    monkeypatch.setattr(tuning, "write_knob", lambda knob, value: None)
+    monkeypatch.setattr(tuning.os.path, "isdir", lambda path: True)
+    with pytest.raises(IpvsError) as caught:
+        tuning.run(params(conntrack={"max": 5}), False, False, None)
+    assert caught.value.applied == ["conntrack.max", tuning.SYSCTL_FILE]
+    assert caught.value.message == "cannot write %s: Read-only file system; done before it: conntrack.max, %s" % (tuning.MODULES_LOAD_FILE, tuning.SYSCTL_FILE)

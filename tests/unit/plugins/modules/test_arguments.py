@@ -44,6 +44,7 @@ def run(module, args: dict, capsys) -> dict:
         ({"address": "192.0.2.1", "port": 80, "servers": [{"port": 80}]}, "missing required arguments: address"),
         ({"address": "192.0.2.1", "port": 80, "servers": [{"address": "10.0.0.1", "forwarding_method": "nat"}]}, "forwarding_method must be one of"),
         ({"address": "192.0.2.1", "port": 80, "servers": [{"address": "10.0.0.1"}, {"address": "10.0.0.1"}]}, "listed twice"),
+        ({"address": "192.0.2.1", "port": 80, "persistence_netmask": "\u00b2"}, "persistence_netmask '\u00b2' is not valid for ipv4"),
     ],
 )
 def test_ipvs_service_rejects(args, message, capsys):
@@ -60,6 +61,15 @@ def test_ipvs_service_rejects(args, message, capsys):
         ({"service": {"address": "192.0.2.1", "port": 80}, "address": "2001:db8::1"}, "needs forwarding_method tunnel"),
         ({"service": {"address": "192.0.2.1", "port": 80}, "address": "10.0.0.1", "tunnel_type": "gre"}, "only apply to forwarding_method tunnel"),
         ({"service": {"address": "192.0.2.1", "port": 80}, "address": "10.0.0.1", "state": "absent", "port": 70000}, "out of range 0..65535"),
+        # the waiting options are checked before the weight goes to 0
+        (
+            {"service": {"address": "192.0.2.1", "port": 80}, "address": "10.0.0.1", "state": "drained", "wait_for_drain": True, "drain_poll_interval": -1},
+            "drain_poll_interval must be above 0 seconds, got -1.0",
+        ),
+        (
+            {"service": {"address": "192.0.2.1", "port": 80}, "address": "10.0.0.1", "state": "drained", "wait_for_drain": True, "drain_timeout": -5},
+            "drain_timeout must be 0 seconds or more, got -5",
+        ),
     ],
 )
 def test_ipvs_server_rejects(args, message, capsys):
