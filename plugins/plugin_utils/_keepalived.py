@@ -17,8 +17,10 @@ Two steps, both on the controller and both pure:
 from __future__ import annotations
 
 import ipaddress
-import json
+import re
 
+from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 from ansible_collections.lvs.ipvs.plugins.plugin_utils import _topology as topology
 
 LB_KIND = {"route": "DR", "masquerade": "NAT", "tunnel": "TUN"}
@@ -28,7 +30,8 @@ NOTIFY = ("master", "backup", "fault", "stop")
 SCHEDULER_FLAGS = ("sh-port", "sh-fallback", "mh-port", "mh-fallback", "flag-1", "flag-2", "flag-3")
 IPVS_TRACK_SCRIPT = "lvs_ipvs_table"
 # A director is fit to be master only while its IPVS table holds services.
-IPVS_TRACK_COMMAND = "/bin/sh -c 'grep -qE \"^(TCP|UDP|SCTP|FWM) \" /proc/net/ip_vs'"
+# keepalived runs a script's words itself (no shell), so the pattern needs no quoting.
+IPVS_TRACK_COMMAND = "/usr/bin/grep -q -e ^TCP -e ^UDP -e ^SCTP -e ^FWM /proc/net/ip_vs"
 SERVICE_CHECK_KEYS = ("health_check", "sorry_server", "quorum", "hysteresis", "quorum_up", "quorum_down", "inhibit_on_failure")
 
 
@@ -122,8 +125,20 @@ def _instances(services, hostvars: dict, host: str, settings: dict) -> list:
             raise KeepalivedError("host '%s': director_vrrp_interface (or director_vip_interface) must name the interface VRRP runs on" % host)
         if settings.get("unicast", True):
             instance.update(_unicast(hostvars, host, own, settings.get("peers") or [], family))
+        # each value as the keepalived role will render it, named by the director variable it came from
+        _render_instance(instance, None, "", lambda key, group=group: _director_variable(host, group, key))
         instances.append(instance)
     return instances
+
+
+# The director role's variable behind each VRRP instance setting.
+DIRECTOR_VRRP_VARIABLES = {"virtual_router_id": "director_vrrp_router_id", "virtual_ipaddresses": "director_vrrp_addresses"}
+
+
+def _director_variable(host: str, group: dict, key: str) -> str:
+    if "index" in group and key in group:
+        return "host '%s': director_vrrp_instances[%d].%s" % (host, group["index"], key)
+    return "host '%s': %s" % (host, DIRECTOR_VRRP_VARIABLES.get(key, "director_vrrp_" + key))
 
 
 def _address_groups(services, host: str, settings: dict) -> list:
@@ -147,7 +162,7 @@ def _address_groups(services, host: str, settings: dict) -> list:
         if not isinstance(group, dict) or not group.get("name") or group.get("virtual_router_id") is None or not group.get("addresses"):
             raise KeepalivedError("%s needs name, virtual_router_id and addresses" % where)
         addresses = [_address(item, "%s.addresses[%d]" % (where, position)) for position, item in enumerate(group["addresses"])]
-        groups.append(dict(group, addresses=addresses))
+        groups.append(dict(group, addresses=addresses, index=index))
     moved = {ipaddress.ip_interface(address.split()[0]).ip for group in groups for address in group["addresses"]}
     unmoved = [str(vip) for vip in _vips(services) if vip not in moved]
     if unmoved:
@@ -216,7 +231,8 @@ def _check_instance(instance: dict, where: str) -> None:
     unknown = set(instance.get("notify") or {}) - set(NOTIFY)
     if unknown:
         raise KeepalivedError("%s.notify: unknown event(s) %s; events are %s" % (where, ", ".join(sorted(unknown)), ", ".join(NOTIFY)))
-    families = {_family_of(str(address).split()[0]) for address in instance["virtual_ipaddresses"]}
+    addresses = [_vip(address, "%s.virtual_ipaddresses[%d]" % (where, number)) for number, address in enumerate(instance["virtual_ipaddresses"])]
+    families = {_family_of(address.split()[0]) for address in addresses}
     if len(families) > 1:
         raise KeepalivedError("%s mixes IPv4 and IPv6 virtual addresses; keepalived needs one instance per family" % where)
 
@@ -244,13 +260,122 @@ def _check_virtual_server(server: dict, where: str) -> None:
     sorry = server.get("sorry_server")
     if sorry is not None and (not isinstance(sorry, dict) or sorry.get("address") is None):
         raise KeepalivedError("%s.sorry_server needs an address (and a port)" % where)
+    # what keepalived would otherwise change behind the inventory's back, with a warning in its log
+    method = next(iter(methods), "route")
+    if sorry and method != "masquerade" and sorry.get("port") not in (None, server.get("port")):
+        raise KeepalivedError(
+            "%s.sorry_server.port %s: with %s the sorry server answers on the service's port %s (only masquerade can change it)"
+            % (where, sorry["port"], method, server.get("port"))
+        )
+    weights = [0 if item.get("maintenance") else item.get("weight", 1) for item in server.get("servers", [])]
+    quorum = server.get("quorum")
+    if quorum is not None and isinstance(quorum, int) and all(isinstance(w, int) for w in weights) and quorum > sum(weights):
+        raise KeepalivedError(
+            "%s.quorum %d exceeds the real servers' total weight %d (servers in maintenance count 0); keepalived would lower it" % (where, quorum, sum(weights))
+        )
+    hysteresis = server.get("hysteresis")
+    if hysteresis and isinstance(hysteresis, int) and isinstance(quorum if quorum is not None else 1, int) and hysteresis >= (quorum or 1):
+        raise KeepalivedError("%s.hysteresis %d must be below quorum %d; keepalived would set it to 0" % (where, hysteresis, quorum or 1))
 
 
 # ----------------------------------------------------------------- rendering
+#
+# Nothing reaches keepalived.conf as free text: each value is an integer in range, an
+# address, a choice from a fixed list, an interface or object name, or a string quoted
+# in keepalived's syntax with the characters that could end the string, the line or the
+# block refused. A value that fails names where it was given.
+
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
+_GLOBAL_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
+_TOKEN = re.compile(r"[A-Za-z0-9_.@:+-]{1,255}\Z")
+_URL_PATH = re.compile(r"/[A-Za-z0-9_.~!$&'()*+,;=:@%/?-]{0,1023}\Z")
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})?(:[0-9]{1,5})?\Z")
+_DIGEST = re.compile(r"[0-9a-fA-F]{32}\Z")
+# keepalived reads a line into a 1024-byte buffer; a quoted value must leave room for its keyword
+MAX_QUOTED = 900
+_NOT_IN_QUOTES = '"\\{}'
+# keepalived runs a command's words itself, without a shell: these would not do what they
+# do in a shell, and a value that carries them was not written for keepalived
+_SHELL = ";|&$`<>()"
+PROTOCOLS = ("tcp", "udp", "sctp")
 
 
-def _quote(value) -> str:
-    return json.dumps(str(value))
+def _name(value, where: str) -> str:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise KeepalivedError("%s must be a name of 1-64 letters, digits, '_', '.' or '-', got %r" % (where, _shown(value)))
+    return value
+
+
+def _integer(value, where: str, low: int, high: int) -> int:
+    return int(_number(value, where, low, high))
+
+
+def _quoted(value, where: str) -> str:
+    """A string in keepalived's double quotes: no character that could end it, the line or a block."""
+    if not isinstance(value, str) or not value:
+        raise KeepalivedError("%s must be a non-empty string, got %r" % (where, _shown(value)))
+    if len(value) > MAX_QUOTED:
+        raise KeepalivedError("%s is %d characters long; keepalived reads at most %d here" % (where, len(value), MAX_QUOTED))
+    bad = sorted({c for c in value if c in _NOT_IN_QUOTES or not c.isprintable()})
+    if bad:
+        raise KeepalivedError("%s contains %s, which keepalived.conf cannot carry in a quoted string: %r" % (where, ", ".join(map(repr, bad)), _shown(value)))
+    return '"%s"' % value
+
+
+def _command(value, where: str) -> str:
+    """A command keepalived runs (a script, a notify, a check): a quoted path and arguments."""
+    quoted = _quoted(value, where)
+    shell = sorted({c for c in value if c in _SHELL})
+    if shell:
+        raise KeepalivedError(
+            "%s contains %s: keepalived runs the command's words without a shell; put pipes, lists and "
+            "substitutions into a script file and name that file, got %r" % (where, ", ".join(map(repr, shell)), _shown(value))
+        )
+    return quoted
+
+
+def _ip(value, where: str) -> str:
+    try:
+        return str(ipaddress.ip_address(str(value).strip("[]")))
+    except ValueError:
+        raise KeepalivedError("%s must be an IP address, got %r" % (where, _shown(value))) from None
+
+
+def _interface(value, where: str) -> str:
+    try:
+        return model.interface_name(value, where)
+    except IpvsError as exc:
+        raise KeepalivedError(exc.message) from None
+
+
+def _choice(value, where: str, choices) -> str:
+    if value not in choices:
+        raise KeepalivedError("%s must be one of %s, got %r" % (where, ", ".join(choices), _shown(value)))
+    return value
+
+
+def _match(value, where: str, pattern, what: str) -> str:
+    if not isinstance(value, str) or not pattern.match(value):
+        raise KeepalivedError("%s must be %s, got %r" % (where, what, _shown(value)))
+    return value
+
+
+def _vip(value, where: str) -> str:
+    """A virtual_ipaddress line: ADDRESS[/PREFIX] [dev IFNAME]."""
+    words = str(value).split()
+    if len(words) not in (1, 3) or (len(words) == 3 and words[1] != "dev"):
+        raise KeepalivedError("%s must be ADDRESS[/PREFIX] [dev INTERFACE], got %r" % (where, _shown(value)))
+    try:
+        address = ipaddress.ip_interface(words[0]).with_prefixlen
+    except ValueError:
+        raise KeepalivedError("%s: %r is not an address with an optional /prefix" % (where, _shown(words[0]))) from None
+    return address if len(words) == 1 else "%s dev %s" % (address, _interface(words[2], where + " (dev)"))
+
+
+def _shown(value):
+    """A value as an error message shows it: long ones cut, so a 10k string stays readable."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _section(head: str, body: list) -> list:
@@ -258,27 +383,42 @@ def _section(head: str, body: list) -> list:
     return ["%s {" % head, *("    " + line for line in body), "}"]
 
 
+def _secret(auth_pass: str) -> str:
+    """The VRRP auth pass, checked without ever showing it: keepalived uses its first 8 characters."""
+    if not isinstance(auth_pass, str) or any(c in _NOT_IN_QUOTES or c.isspace() or not c.isprintable() for c in auth_pass):
+        raise KeepalivedError(
+            "the VRRP auth pass (keepalived_auth_pass, director_vrrp_auth_pass) must be printable characters without "
+            "whitespace, quotes, backslashes or braces; its value is not shown"
+        )
+    return '"%s"' % auth_pass[:8]
+
+
 def render(config: dict, auth_pass: str | None = None) -> str:
     """keepalived.conf for ``config`` (global_defs, vrrp_scripts, vrrp_instances, virtual_servers)."""
+    secret = _secret(auth_pass) if auth_pass else None
     lines = ["# Managed by the lvs.ipvs.keepalived role; changes made here are overwritten.", "global_defs {"]
     defs = dict(config.get("global_defs") or {})
     # Scripts run as root; keepalived refuses them otherwise when script security is on.
     defs.setdefault("script_user", "root")
     defs.setdefault("enable_script_security", True)
-    for key in sorted(defs):
+    for key in sorted(defs, key=str):
+        where = "keepalived_global_defs.%s" % _shown(key)
+        _match(key, where, _GLOBAL_KEY, "a keepalived keyword (lower-case letters, digits and '_')")
         value = defs[key]
         if value is True:
             lines.append("    %s" % key)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            lines.append("    %s %d" % (key, value))
         elif value not in (False, None):
-            lines.append("    %s %s" % (key, value))
+            lines.append("    %s %s" % (key, _match(value, where, _TOKEN, "true, an integer or one word of letters, digits and _.@:+-")))
     lines.append("}")
     names = set()
     for index, script in enumerate(config.get("vrrp_scripts") or []):
-        lines += _render_script(script, "vrrp_scripts[%d]" % index)
+        lines += _render_script(script, "keepalived_vrrp_scripts[%d]" % index)
         names.add(script["name"])
     routers = set()
     for index, instance in enumerate(config.get("vrrp_instances") or []):
-        where = "vrrp_instances[%d]" % index
+        where = "keepalived_vrrp_instances[%d]" % index
         _check_instance(instance, where)
         key = (instance["interface"], instance["virtual_router_id"], instance.get("version", 2) == 3 and "6" in str(instance["virtual_ipaddresses"]))
         if key in routers:
@@ -286,128 +426,140 @@ def render(config: dict, auth_pass: str | None = None) -> str:
         routers.add(key)
         missing = set(instance.get("track_scripts") or []) - names
         if missing:
-            raise KeepalivedError("%s.track_scripts: no vrrp_script named %s" % (where, ", ".join(sorted(missing))))
-        if instance.get("authenticate") and not auth_pass:
+            raise KeepalivedError("%s.track_scripts: no vrrp_script named %s" % (where, ", ".join(sorted(map(str, missing)))))
+        if instance.get("authenticate") and not secret:
             raise KeepalivedError("%s asks for authentication, but no auth pass is set" % where)
-        lines += _render_instance(instance, auth_pass if instance.get("authenticate") else None)
+        lines += _render_instance(instance, secret if instance.get("authenticate") else None, where)
     for index, server in enumerate(config.get("virtual_servers") or []):
-        where = "virtual_servers[%d] (%s)" % (index, topology.service_label(server))
+        where = "keepalived_virtual_servers[%d] (%s)" % (index, topology.service_label(server))
         _check_virtual_server(server, where)
-        lines += _render_virtual_server(server)
+        lines += _render_virtual_server(server, where)
     return "\n".join(lines) + "\n"
 
 
 def _render_script(script: dict, where: str) -> list:
-    if not script.get("name") or not script.get("script"):
+    if not isinstance(script, dict) or not script.get("name") or not script.get("script"):
         raise KeepalivedError("%s needs name and script" % where)
-    body = ["script %s" % _quote(script["script"])]
-    body += ["%s %s" % (key, script[key]) for key in ("interval", "timeout", "fall", "rise", "weight") if script.get(key) is not None]
-    return _section("vrrp_script %s" % script["name"], body)
+    body = ["script %s" % _command(script["script"], where + ".script")]
+    limits = {"interval": (1, 86400), "timeout": (1, 86400), "fall": (1, 255), "rise": (1, 255), "weight": (-253, 253)}
+    body += ["%s %d" % (key, _integer(script[key], "%s.%s" % (where, key), *limits[key])) for key in limits if script.get(key) is not None]
+    return _section("vrrp_script %s" % _name(script["name"], where + ".name"), body)
 
 
-def _render_instance(instance: dict, auth_pass: str | None) -> list:
+def _render_instance(instance: dict, secret: str | None, where: str, name_of=None) -> list:
+    """``name_of(key)`` names where each setting was given (default: WHERE.KEY)."""
+    field = name_of or (lambda key: "%s.%s" % (where, key))
     body = [
         "state BACKUP",
-        "interface %s" % instance["interface"],
-        "virtual_router_id %s" % instance["virtual_router_id"],
-        "priority %s" % instance["priority"],
-        "advert_int %s" % instance.get("advert_int", 1),
-        "version %s" % instance.get("version", 2),
+        "interface %s" % _interface(instance["interface"], field("interface")),
+        "virtual_router_id %d" % _integer(instance["virtual_router_id"], field("virtual_router_id"), 1, 255),
+        "priority %d" % _integer(instance["priority"], field("priority"), 1, 255),
+        "advert_int %s" % _number(instance.get("advert_int", 1), field("advert_int"), 0.01, 255, integer=False),
+        "version %d" % _integer(instance.get("version", 2), field("version"), 2, 3),
     ]
     if not instance.get("preempt", True):
         body.append("nopreempt")
     elif instance.get("preempt_delay"):
-        body.append("preempt_delay %s" % instance["preempt_delay"])
+        body.append("preempt_delay %d" % _integer(instance["preempt_delay"], field("preempt_delay"), 0, 1000))
     if instance.get("unicast_peers"):
         if instance.get("unicast_src_ip"):
-            body.append("unicast_src_ip %s" % instance["unicast_src_ip"])
-        body += _section("unicast_peer", list(instance["unicast_peers"]))
-    if auth_pass:
-        body += _section("authentication", ["auth_type PASS", "auth_pass %s" % _quote(auth_pass[:8])])
-    body += _section("virtual_ipaddress", [str(address) for address in instance["virtual_ipaddresses"]])
+            body.append("unicast_src_ip %s" % _ip(instance["unicast_src_ip"], field("unicast_src_ip")))
+        peers = [_ip(peer, "%s[%d]" % (field("unicast_peers"), number)) for number, peer in enumerate(instance["unicast_peers"])]
+        body += _section("unicast_peer", peers)
+    if secret:
+        body += _section("authentication", ["auth_type PASS", "auth_pass %s" % secret])
+    addresses = [_vip(address, "%s[%d]" % (field("virtual_ipaddresses"), number)) for number, address in enumerate(instance["virtual_ipaddresses"])]
+    body += _section("virtual_ipaddress", addresses)
     if instance.get("track_interfaces"):
-        body += _section("track_interface", list(instance["track_interfaces"]))
+        devices = [_interface(device, "%s[%d]" % (field("track_interfaces"), number)) for number, device in enumerate(instance["track_interfaces"])]
+        body += _section("track_interface", devices)
     if instance.get("track_scripts"):
-        body += _section("track_script", list(instance["track_scripts"]))
+        body += _section("track_script", [_name(name, field("track_scripts")) for name in instance["track_scripts"]])
     for event in NOTIFY:
         command = (instance.get("notify") or {}).get(event)
         if command:
-            body.append("notify_%s %s" % (event, _quote(command)))
-    return _section("vrrp_instance %s" % instance["name"], body)
+            body.append("notify_%s %s" % (event, _command(command, "%s.%s" % (field("notify"), event))))
+    return _section("vrrp_instance %s" % _name(instance["name"], field("name")), body)
 
 
-def _render_virtual_server(server: dict) -> list:
+def _render_virtual_server(server: dict, where: str) -> list:
     servers = server.get("servers", [])
     method = servers[0].get("forwarding_method", "route") if servers else "route"
     check = server["health_check"]
+    protocol = _choice(server.get("protocol", "tcp"), where + ".protocol", PROTOCOLS)
     body = [
-        "delay_loop %s" % check.get("delay_loop", 6),
-        "lb_algo %s" % server.get("scheduler", topology.DEFAULT_SCHEDULER),
-        "lb_kind %s" % LB_KIND[method],
-        "protocol %s" % server.get("protocol", "tcp").upper(),
+        "delay_loop %d" % _integer(check.get("delay_loop", 6), where + ".health_check.delay_loop", 1, 86400),
+        "lb_algo %s" % _choice(server.get("scheduler", topology.DEFAULT_SCHEDULER), where + ".scheduler", model.SCHEDULERS),
+        "lb_kind %s" % LB_KIND[_choice(method, where + ".servers[0].forwarding_method", tuple(LB_KIND))],
+        "protocol %s" % protocol.upper(),
     ]
-    body += list(server.get("scheduler_flags") or [])
+    body += [_choice(flag, where + ".scheduler_flags", SCHEDULER_FLAGS) for flag in server.get("scheduler_flags") or []]
+    family = "ipv6" if server.get("family") == "ipv6" or ":" in str(server.get("address", "")) else "ipv4"
     if server.get("persistent") or server.get("persistence_timeout") is not None:
-        body.append("persistence_timeout %s" % server.get("persistence_timeout", 300))
+        timeout = server.get("persistence_timeout", model.DEFAULT_PERSISTENCE_TIMEOUT)
+        body.append("persistence_timeout %d" % _integer(timeout, where + ".persistence_timeout", 1, model.MAX_TIMEOUT))
     if server.get("persistence_netmask"):
-        body.append("persistence_granularity %s" % server["persistence_netmask"])
+        try:
+            prefix = model.parse_netmask(server["persistence_netmask"], family)
+        except IpvsError as exc:
+            raise KeepalivedError("%s: %s" % (where, exc.message)) from None
+        body.append("persistence_granularity %s" % model.netmask_text(family, prefix))
     if server.get("persistence_engine"):
-        body.append("persistence_engine %s" % server["persistence_engine"])
+        body.append("persistence_engine %s" % _choice(server["persistence_engine"], where + ".persistence_engine", model.PERSISTENCE_ENGINES))
     if server.get("one_packet"):
         body.append("ops")
     for key in ("quorum", "hysteresis"):
         if server.get(key) is not None:
-            body.append("%s %s" % (key, server[key]))
+            body.append("%s %d" % (key, _integer(server[key], "%s.%s" % (where, key), 0, 65535)))
     for key in ("quorum_up", "quorum_down"):
         if server.get(key):
-            body.append("%s %s" % (key, _quote(server[key])))
+            body.append("%s %s" % (key, _command(server[key], "%s.%s" % (where, key))))
     sorry = server.get("sorry_server")
     if sorry:
-        body.append("sorry_server %s %s" % (_host(sorry["address"]), sorry.get("port", server.get("port", 0))))
-    for item in servers:
-        body += _render_real_server(server, item, check)
+        port = _integer(sorry.get("port", server.get("port", 0)), where + ".sorry_server.port", 0, model.MAX_PORT)
+        body.append("sorry_server %s %d" % (_ip(sorry["address"], where + ".sorry_server.address"), port))
+    for number, item in enumerate(servers):
+        body += _render_real_server(server, item, check, "%s.servers[%d]" % (where, number))
     if server.get("fwmark") is not None:
-        return _section("virtual_server fwmark %s" % server["fwmark"], body)
-    return _section("virtual_server %s %s" % (_host(server["address"]), server["port"]), body)
+        return _section("virtual_server fwmark %d" % _integer(server["fwmark"], where + ".fwmark", 1, model.MAX_FWMARK), body)
+    port = _integer(server["port"], where + ".port", 0, model.MAX_PORT)
+    return _section("virtual_server %s %d" % (_ip(server["address"], where + ".address"), port), body)
 
 
-def _host(address) -> str:
-    return str(address).strip("[]")
-
-
-def _render_real_server(server: dict, item: dict, check: dict) -> list:
-    port = item.get("port", server.get("port"))
-    body = ["weight %s" % (0 if item.get("maintenance") else item.get("weight", 1))]
+def _render_real_server(server: dict, item: dict, check: dict, where: str) -> list:
+    port = _integer(item.get("port", server.get("port")), where + ".port", 0, model.MAX_PORT)
+    weight = 0 if item.get("maintenance") else _integer(item.get("weight", 1), where + ".weight", 0, model.MAX_WEIGHT)
+    body = ["weight %d" % weight]
     if server.get("inhibit_on_failure"):
         body.append("inhibit_on_failure")
     if item.get("upper_threshold"):
-        body.append("uthreshold %s" % item["upper_threshold"])
+        body.append("uthreshold %d" % _integer(item["upper_threshold"], where + ".upper_threshold", 0, model.MAX_THRESHOLD))
     if item.get("lower_threshold"):
-        body.append("lthreshold %s" % item["lower_threshold"])
-    body += _render_check(check)
-    return _section("real_server %s %s" % (_host(item["address"]), port), body)
+        body.append("lthreshold %d" % _integer(item["lower_threshold"], where + ".lower_threshold", 0, model.MAX_THRESHOLD))
+    body += _render_check(check, where.rpartition(".servers[")[0] + ".health_check")
+    return _section("real_server %s %d" % (_ip(item["address"], where + ".address"), port), body)
 
 
-def _render_check(check: dict) -> list:
+def _render_check(check: dict, where: str) -> list:
     kind = check["type"]
     body = []
     if kind == "misc":
-        body.append("misc_path %s" % _quote(check["script"]))
-        body.append("misc_timeout %s" % check.get("timeout", 5))
+        body.append("misc_path %s" % _command(check["script"], where + ".script"))
+        body.append("misc_timeout %d" % _integer(check.get("timeout", 5), where + ".timeout", 1, 86400))
         if check.get("dynamic"):
             body.append("misc_dynamic")
     else:
         if kind in ("http", "https"):
-            url = ["path %s" % check.get("path", "/")]
+            url = ["path %s" % _match(check.get("path", "/"), where + ".path", _URL_PATH, "a URL path starting with / (no spaces, quotes or braces)")]
             if check.get("digest"):
-                url.append("digest %s" % check["digest"])
-            url.append("status_code %s" % check.get("status", 200))
+                url.append("digest %s" % _match(check["digest"], where + ".digest", _DIGEST, "an MD5 digest (32 hexadecimal digits)"))
+            url.append("status_code %d" % _integer(check.get("status", 200), where + ".status", 100, 599))
             body += _section("url", url)
             if check.get("virtualhost"):
-                body.append("virtualhost %s" % check["virtualhost"])
+                body.append("virtualhost %s" % _match(check["virtualhost"], where + ".virtualhost", _HOSTNAME, "a host name with an optional :port"))
         if check.get("port") is not None:
-            body.append("connect_port %s" % check["port"])
-        body.append("connect_timeout %s" % check.get("connect_timeout", 3))
-    body.append("retry %s" % check.get("retry", 1))
-    body.append("delay_before_retry %s" % check.get("delay_before_retry", 1))
+            body.append("connect_port %d" % _integer(check["port"], where + ".port", 1, model.MAX_PORT))
+        body.append("connect_timeout %d" % _integer(check.get("connect_timeout", 3), where + ".connect_timeout", 1, 86400))
+    body.append("retry %d" % _integer(check.get("retry", 1), where + ".retry", 0, 255))
+    body.append("delay_before_retry %d" % _integer(check.get("delay_before_retry", 1), where + ".delay_before_retry", 0, 86400))
     return _section(CHECKS[kind], body)

@@ -20,7 +20,7 @@ CHECKED = {
     "port": 80,
     "scheduler": "wrr",
     "health_check": {"type": "http", "path": "/health", "status": 200, "delay_loop": 2, "connect_timeout": 1},
-    "sorry_server": {"address": "192.0.2.20", "port": 8080},
+    "sorry_server": {"address": "192.0.2.20", "port": 80},
     "quorum": 2,
     "hysteresis": 1,
     "inhibit_on_failure": True,
@@ -113,7 +113,7 @@ def rendered(services=(CHECKED, PLAIN), settings=None, auth_pass=None, **global_
 def test_the_rendered_configuration():
     text = rendered(settings=dict(VRRP, preempt=False, authenticate=True), auth_pass="s3cret-and-long")
     assert "global_defs {\n    enable_script_security\n    router_id lb1\n    script_user root\n}" in text
-    assert 'vrrp_script lvs_ipvs_table {\n    script "/bin/sh -c \'grep -qE \\"^(TCP|UDP|SCTP|FWM) \\" /proc/net/ip_vs\'"' in text
+    assert 'vrrp_script lvs_ipvs_table {\n    script "/usr/bin/grep -q -e ^TCP -e ^UDP -e ^SCTP -e ^FWM /proc/net/ip_vs"' in text
     instance = text[text.index("vrrp_instance lvs_v4") : text.index("virtual_server")]
     for line in (
         "state BACKUP",
@@ -131,7 +131,7 @@ def test_the_rendered_configuration():
     ):
         assert "    " + line in instance
     server = text[text.index("virtual_server 192.0.2.10 80 {") :]
-    for line in ("delay_loop 2", "lb_algo wrr", "lb_kind DR", "protocol TCP", "quorum 2", "hysteresis 1", "sorry_server 192.0.2.20 8080"):
+    for line in ("delay_loop 2", "lb_algo wrr", "lb_kind DR", "protocol TCP", "quorum 2", "hysteresis 1", "sorry_server 192.0.2.20 80"):
         assert "\n    %s\n" % line in server
     assert "real_server 192.0.2.11 80 {\n        weight 2\n        inhibit_on_failure\n        HTTP_GET {\n" in server
     assert "url {\n                path /health\n                status_code 200\n            }\n            connect_timeout 1\n" in server
@@ -160,6 +160,10 @@ def test_each_checker_is_rendered(check, block):
         ({"servers": [{"host": "web1"}, {"host": "web2", "forwarding_method": "masquerade"}]}, r"one forwarding method \(lb_kind\) per service"),
         ({"servers": [{"host": "web1", "tunnel_type": "gue", "forwarding_method": "tunnel"}]}, r"tunnel_type of a health-checked service"),
         ({"sorry_server": {"port": 80}}, r"sorry_server needs an address"),
+        # what keepalived would silently change
+        ({"sorry_server": {"address": "192.0.2.20", "port": 8080}}, r"sorry_server.port 8080: with route the sorry server answers on the service's port 80"),
+        ({"quorum": 3}, r"quorum 3 exceeds the real servers' total weight 2 \(servers in maintenance count 0\)"),
+        ({"quorum": 2, "hysteresis": 2}, r"hysteresis 2 must be below quorum 2"),
     ],
 )
 def test_health_checked_services_keepalived_cannot_run_are_refused(change, message):
@@ -197,3 +201,145 @@ def test_a_router_id_used_twice_on_one_interface_is_refused():
 def test_sub_second_adverts_with_vrrpv3():
     text = keepalived.render({"vrrp_instances": [dict(INSTANCE, advert_int=0.2, version=3)]})
     assert "    advert_int 0.2\n    version 3\n" in text
+
+
+# ----------------------------------------------------------------- hostile values
+#
+# Each value an inventory can put into keepalived.conf, set to each hostile string:
+# the render must refuse it, naming where it was given, before any text exists.
+
+HOSTILE = {
+    "newline and a notify": 'eth0\n    notify_master "/usr/bin/id"',
+    "a closing brace and a block": "x }\nvrrp_script evil {\n script /bin/id\n}",
+    "a quote": 'x" notify_master "/usr/bin/id',
+    "command substitution": "$(/usr/bin/id)",
+    "a semicolon": "x; /usr/bin/id",
+    "NUL": "x\x00y",
+    "10k characters": "x" * 10000,
+}
+SCRIPT = {"name": "chk", "script": "/bin/true", "interval": 2}
+BASE_INSTANCE = dict(INSTANCE, track_scripts=["chk"], unicast_src_ip="192.0.2.2", unicast_peers=["192.0.2.3"], track_interfaces=["eth0"])
+BASE_SERVER = dict(
+    {key: value for key, value in CHECKED.items() if key != "servers"},
+    persistence_timeout=60,
+    persistence_netmask=24,
+    quorum_up="/bin/true",
+    servers=[{"address": "192.0.2.11", "port": 80, "weight": 2}],
+    health_check={"type": "http", "path": "/health", "virtualhost": "www.example.com", "port": 80},
+)
+MISC_SERVER = dict(BASE_SERVER, health_check={"type": "misc", "script": "/bin/true"})
+
+
+def _set(config: dict, path: tuple, value) -> dict:
+    """A deep copy of ``config`` with the value at ``path`` replaced."""
+    import copy
+
+    changed = copy.deepcopy(config)
+    target = changed
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return changed
+
+
+def _config(server=BASE_SERVER) -> dict:
+    return {"global_defs": {"router_id": "lb1"}, "vrrp_scripts": [SCRIPT], "vrrp_instances": [BASE_INSTANCE], "virtual_servers": [server]}
+
+
+# (path in the keepalived role's input, the name the error must carry)
+RENDERED_FIELDS = [
+    (("global_defs", "router_id"), "keepalived_global_defs.router_id"),
+    (("vrrp_scripts", 0, "name"), "keepalived_vrrp_scripts[0].name"),
+    (("vrrp_scripts", 0, "script"), "keepalived_vrrp_scripts[0].script"),
+    (("vrrp_scripts", 0, "interval"), "keepalived_vrrp_scripts[0].interval"),
+    (("vrrp_instances", 0, "name"), "keepalived_vrrp_instances[0].name"),
+    (("vrrp_instances", 0, "interface"), "keepalived_vrrp_instances[0].interface"),
+    (("vrrp_instances", 0, "virtual_router_id"), "keepalived_vrrp_instances[0].virtual_router_id"),
+    (("vrrp_instances", 0, "priority"), "keepalived_vrrp_instances[0].priority"),
+    (("vrrp_instances", 0, "advert_int"), "keepalived_vrrp_instances[0].advert_int"),
+    (("vrrp_instances", 0, "preempt_delay"), "keepalived_vrrp_instances[0].preempt_delay"),
+    (("vrrp_instances", 0, "unicast_src_ip"), "keepalived_vrrp_instances[0].unicast_src_ip"),
+    (("vrrp_instances", 0, "unicast_peers", 0), "keepalived_vrrp_instances[0].unicast_peers[0]"),
+    (("vrrp_instances", 0, "virtual_ipaddresses", 0), "keepalived_vrrp_instances[0].virtual_ipaddresses[0]"),
+    (("vrrp_instances", 0, "track_interfaces", 0), "keepalived_vrrp_instances[0].track_interfaces[0]"),
+    (("vrrp_instances", 0, "notify"), "keepalived_vrrp_instances[0].notify.master"),
+    (("virtual_servers", 0, "address"), "keepalived_virtual_servers[0]"),
+    (("virtual_servers", 0, "port"), "keepalived_virtual_servers[0]"),
+    (("virtual_servers", 0, "scheduler"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).scheduler"),
+    (("virtual_servers", 0, "protocol"), "keepalived_virtual_servers[0]"),
+    (("virtual_servers", 0, "persistence_timeout"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).persistence_timeout"),
+    (("virtual_servers", 0, "persistence_netmask"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80): persistence_netmask"),
+    (("virtual_servers", 0, "quorum"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).quorum"),
+    (("virtual_servers", 0, "hysteresis"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).hysteresis"),
+    (("virtual_servers", 0, "quorum_up"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).quorum_up"),
+    (("virtual_servers", 0, "sorry_server", "address"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).sorry_server.address"),
+    (("virtual_servers", 0, "sorry_server", "port"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).sorry_server.port"),
+    (("virtual_servers", 0, "servers", 0, "address"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).servers[0].address"),
+    (("virtual_servers", 0, "servers", 0, "port"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).servers[0].port"),
+    (("virtual_servers", 0, "servers", 0, "weight"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).servers[0].weight"),
+    (("virtual_servers", 0, "servers", 0, "upper_threshold"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).servers[0].upper_threshold"),
+    (("virtual_servers", 0, "health_check", "delay_loop"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).health_check.delay_loop"),
+    (("virtual_servers", 0, "health_check", "path"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).health_check.path"),
+    (("virtual_servers", 0, "health_check", "virtualhost"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).health_check.virtualhost"),
+    (("virtual_servers", 0, "health_check", "digest"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).health_check.digest"),
+    (("virtual_servers", 0, "health_check", "status"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).health_check.status"),
+    (("virtual_servers", 0, "health_check", "port"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).health_check.port"),
+    (("virtual_servers", 0, "health_check", "connect_timeout"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).health_check.connect_timeout"),
+    (("virtual_servers", 0, "health_check", "retry"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).health_check.retry"),
+]
+
+
+def test_every_base_rendering_is_accepted():
+    assert "virtual_server 192.0.2.10 80 {" in keepalived.render(_config())
+    assert 'misc_path "/bin/true"' in keepalived.render(_config(MISC_SERVER))
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE.values()), ids=list(HOSTILE))
+@pytest.mark.parametrize(("path", "name"), RENDERED_FIELDS, ids=[name for _path, name in RENDERED_FIELDS])
+def test_a_hostile_value_is_refused_naming_its_variable(path, name, hostile):
+    value = {"master": hostile} if path[-1] == "notify" else hostile
+    with pytest.raises(KeepalivedError) as caught:
+        keepalived.render(_set(_config(), path, value))
+    assert name in str(caught.value)
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_a_hostile_misc_check_script_is_refused(hostile):
+    with pytest.raises(KeepalivedError, match=r"health_check\.script"):
+        keepalived.render(_set(_config(MISC_SERVER), ("virtual_servers", 0, "health_check", "script"), hostile))
+
+
+@pytest.mark.parametrize("hostile", ['Zq"7', "Zq\n7", "Zq}7", "Zq 7", "Zq\\7", "Zq\x007"])
+def test_a_bad_secret_is_refused_without_showing_it(hostile):
+    config = {"vrrp_instances": [dict(INSTANCE, authenticate=True)]}
+    with pytest.raises(KeepalivedError) as caught:
+        keepalived.render(config, hostile)
+    assert "auth pass" in str(caught.value)
+    assert "Zq" not in str(caught.value)
+
+
+DIRECTOR_SETTINGS = {
+    "interface": "director_vrrp_interface",
+    "priority": "director_vrrp_priority",
+    "preempt_delay": "director_vrrp_preempt_delay",
+    "advert_int": "director_vrrp_advert_int",
+    "virtual_router_id": "director_vrrp_router_id",
+}
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE.values()), ids=list(HOSTILE))
+@pytest.mark.parametrize("key", list(DIRECTOR_SETTINGS))
+def test_hostile_director_settings_are_refused_naming_the_variable(key, hostile):
+    with pytest.raises(KeepalivedError, match=r"host 'lb1': %s " % DIRECTOR_SETTINGS[key]):
+        keepalived.director_keepalived([PLAIN], HOSTVARS, "lb1", dict(VRRP, **{key: hostile}))
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_hostile_director_lists_are_refused_naming_the_variable(hostile):
+    with pytest.raises(KeepalivedError, match=r"host 'lb1': director_vrrp_track_interfaces\[0\]"):
+        keepalived.director_keepalived([PLAIN], HOSTVARS, "lb1", dict(VRRP, track_interfaces=[hostile]))
+    with pytest.raises(KeepalivedError, match=r"host 'lb1': director_vrrp_notify\.master"):
+        keepalived.director_keepalived([PLAIN], HOSTVARS, "lb1", dict(VRRP, notify={"master": hostile}))
+    group = {"name": "web", "virtual_router_id": 60, "addresses": ["192.0.2.10/32"], "interface": hostile}
+    with pytest.raises(KeepalivedError, match=r"host 'lb1': director_vrrp_instances\[0\]\.interface"):
+        keepalived.director_keepalived([PLAIN], HOSTVARS, "lb1", dict(VRRP, instances=[group]))
