@@ -12,6 +12,7 @@ would not change".
 from __future__ import annotations
 
 import functools
+import re
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -124,12 +125,17 @@ def is_decimal(text: str) -> bool:
 IFNAMSIZ = 16  # with the kernel's terminating NUL
 
 
+_INTERFACE = re.compile(r"[A-Za-z0-9_.@+-]{1,%d}\Z" % (IFNAMSIZ - 1))
+
+
 def interface_name(value, what: str) -> str:
-    """A network device name as the kernel's dev_valid_name() accepts it: 1-15
-    characters, not "." or "..", no "/", ":", whitespace or control character."""
+    """A network device name: within the kernel's rules (1-15 characters, not "." or "..",
+    no "/", ":" or whitespace), and only of characters that every configuration file the
+    collection writes can carry unquoted."""
     text = value if isinstance(value, str) else ""
-    if not 0 < len(text) < IFNAMSIZ or text in (".", "..") or any(c in "/:" or c.isspace() or not c.isprintable() for c in text):
-        raise IpvsError("%s %r is not a valid interface name (1-%d characters, no '/', ':', whitespace or control characters)" % (what, value, IFNAMSIZ - 1))
+    if not _INTERFACE.match(text) or text in (".", ".."):
+        shown = value if not isinstance(value, str) or len(value) <= 40 else value[:37] + "..."
+        raise IpvsError("%s %r is not a valid interface name (1-%d letters, digits or _.@+-)" % (what, shown, IFNAMSIZ - 1))
     return text
 
 

@@ -12,7 +12,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.vars.manager import VariableManager
 from jinja2.nativetypes import NativeEnvironment
 
-from ansible_collections.lvs.ipvs.plugins.filter import keepalived, topology
+from ansible_collections.lvs.ipvs.plugins.filter import hostnet, keepalived, topology
 
 COLLECTION = Path(__file__).resolve().parents[4]
 INVENTORY = COLLECTION / "playbooks" / "inventories" / "ha" / "hosts.yml"
@@ -36,7 +36,7 @@ def lab_hostvars() -> tuple[dict, dict]:
 
 def environment() -> NativeEnvironment:
     env = NativeEnvironment()
-    for plugin in (topology, keepalived):
+    for plugin in (topology, keepalived, hostnet):
         for name, function in plugin.FilterModule().filters().items():
             env.filters["lvs.ipvs." + name] = function
     return env
@@ -92,5 +92,6 @@ def test_documented_example_runs_on_the_lab_inventory(lab, filter_name, variable
         "realserver_entries": lambda r: r,
         "realserver_topology": lambda r: r["addresses"],
         "interface_networks": lambda r: r == ["127.0.0.0/8", "192.0.2.0/24", "2001:db8::/64"],
+        "host_network_config": lambda r: "module ipip\n" in r and "address lo 192.0.2.10/32\n" in r and r.endswith("boot\n"),
     }[filter_name]
     assert expected_shape(result), (variable, result)

@@ -1,0 +1,85 @@
+# The config of lvs-ipvs-net: one item a line, so no value may carry a second line or
+# lose a word; each hostile value is refused naming the host and the role variable.
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _hostnet as hostnet
+from ansible_collections.lvs.ipvs.plugins.plugin_utils._topology import TopologyError
+
+GOOD = {
+    "name": "realserver",
+    "state": "present",
+    "modules": ["ipip"],
+    "sysctls": [["net.ipv4.conf.all.arp_ignore", "1"], ["net.ipv4.conf.all.rp_filter", "loose"], ["net.ipv4.vs.sync_threshold", "3 50"]],
+    "addresses": [["lo", "192.0.2.10/32"], ["ip6tnl0", "2001:db8::10/128"]],
+    "gateways": ["192.0.2.1", "2001:db8::1"],
+    "restore": "/etc/lvs-ipvs/director.rules",
+    "boot": True,
+}
+HOSTILE = {
+    "newline and a restore line": "x\nrestore /etc/other.rules",
+    "a space": "x y",
+    "a quote": 'x"',
+    "command substitution": "$(id)",
+    "a semicolon": "x;id",
+    "NUL": "x\x00",
+    "10k characters": "x" * 10000,
+}
+
+
+def config(**changes) -> str:
+    settings = dict(GOOD, **changes)
+    return hostnet.config("web1", *(settings[key] for key in ("name", "state", "modules", "sysctls", "addresses", "gateways", "restore", "boot")))
+
+
+def test_the_config_lines():
+    assert config() == (
+        "# lvs.ipvs.host_network: realserver\n"
+        "module ipip\n"
+        "sysctl net.ipv4.conf.all.arp_ignore 1\n"
+        "sysctl net.ipv4.conf.all.rp_filter loose\n"
+        "sysctl net.ipv4.vs.sync_threshold 3 50\n"
+        "address lo 192.0.2.10/32\n"
+        "address ip6tnl0 2001:db8::10/128\n"
+        "gateway 192.0.2.1\n"
+        "gateway 2001:db8::1\n"
+        "restore /etc/lvs-ipvs/director.rules\n"
+        "boot\n"
+    )
+    assert config(state="absent") == "# lvs.ipvs.host_network: realserver\n"
+
+
+FIELDS = {
+    "host_network_name": lambda bad: {"name": bad},
+    "host_network_modules[0]": lambda bad: {"modules": [bad]},
+    "host_network_sysctls[0] name": lambda bad: {"sysctls": [[bad, "1"]]},
+    "host_network_sysctls[0] value": lambda bad: {"sysctls": [["net.ipv4.ip_forward", bad]]},
+    "host_network_addresses[0] device": lambda bad: {"addresses": [[bad, "192.0.2.10/32"]]},
+    "host_network_addresses[0] address": lambda bad: {"addresses": [["lo", bad]]},
+    "host_network_gateways[0]": lambda bad: {"gateways": [bad]},
+    "host_network_restore": lambda bad: {"restore": "/etc/" + bad},
+}
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE.values()), ids=list(HOSTILE))
+@pytest.mark.parametrize("variable", list(FIELDS))
+def test_a_hostile_value_is_refused_naming_the_variable(variable, hostile):
+    with pytest.raises(TopologyError, match=r"^host 'web1': %s" % variable.replace("[", r"\[").replace("]", r"\]")):
+        config(**FIELDS[variable](hostile))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"sysctls": [["net.ipv4.ip_forward"]]}, r"host_network_sysctls\[0\] must be a pair"),
+        ({"addresses": [["lo", "192.0.2.10"]]}, r"address must be an address with its prefix"),
+        ({"gateways": ["192.0.2.1", "192.0.2.2"]}, r"the only IPv4 gateway"),
+        ({"restore": "relative/path"}, r"host_network_restore must be an absolute path"),
+        ({"restore": "/etc/../root/x"}, r"host_network_restore must be an absolute path"),
+        ({"sysctls": [["net.ipv4.ip_forward", True]]}, r"up to 4 whole numbers, or loose"),
+    ],
+)
+def test_values_the_script_cannot_use_are_refused(changes, message):
+    with pytest.raises(TopologyError, match=message):
+        config(**changes)
