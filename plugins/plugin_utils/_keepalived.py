@@ -78,6 +78,8 @@ def _virtual_server(entry: dict, raw: dict, host: str, variable: str, index: int
             spec["maintenance"] = True
     server.pop("state", None)
     _check_virtual_server(server, where)
+    # each value as keepalived.conf will carry it, named by the inventory entry it came from
+    _render_virtual_server(server, where)
     return server
 
 

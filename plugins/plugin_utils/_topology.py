@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
+from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
+
 SERVICE_KEYS = (
     "protocol",
     "address",
@@ -141,6 +145,47 @@ def _servers_of(service: dict, hostvars: dict, where: str):
         yield index, server, address, method, name
 
 
+# The types lvs.ipvs.ipvs_table's argument spec gives these options before its model sees them.
+_INTEGERS = ("port", "fwmark", "persistence_timeout", "weight", "upper_threshold", "lower_threshold", "tunnel_port")
+_BOOLEANS = ("persistent", "one_packet")
+_SERVICE_OPTIONS = ("scheduler", "scheduler_flags", "persistent", "persistence_timeout", "persistence_netmask", "persistence_engine", "one_packet")
+
+
+def _typed(options: dict, where: str) -> dict:
+    typed = dict(options)
+    for name in _INTEGERS:
+        value = typed.get(name)
+        if value is not None and (isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and model.is_decimal(value.lstrip("-"))))):
+            raise TopologyError("%s.%s must be a whole number, got %r" % (where, name, value))
+        if value is not None:
+            typed[name] = int(value)
+    for name in _BOOLEANS:
+        if typed.get(name) is not None and not isinstance(typed[name], bool):
+            raise TopologyError("%s.%s must be true or false, got %r" % (where, name, typed[name]))
+    if typed.get("scheduler_flags") is not None and not isinstance(typed["scheduler_flags"], list):
+        raise TopologyError("%s.scheduler_flags must be a list, got %r" % (where, typed["scheduler_flags"]))
+    return typed
+
+
+def check_entry(entry: dict, where: str) -> None:
+    """Build a service entry and its servers through the collection's model, as
+    lvs.ipvs.ipvs_table will on the director: what it would refuse is refused here,
+    on the controller, before any host changes."""
+    service = _typed(entry, where)
+    try:
+        key = model.service_key(*(service.get(name) for name in ("protocol", "address", "port", "fwmark", "family")))
+        if not _present(service):
+            return
+        model.build_service(key, **{name: service.get(name) for name in _SERVICE_OPTIONS})
+        dests = []
+        for index, server in enumerate(service["servers"]):
+            spot = "%s.servers[%d]" % (where, index)
+            dests.append(model.build_dest(key, **{name: value for name, value in _typed(server, spot).items() if name != "maintenance"}))
+        plan.unique_servers(key, dests)
+    except IpvsError as exc:
+        raise TopologyError("%s: %s" % (where, exc.message)) from None
+
+
 def director_table(services, hostvars: dict, host: str, variable: str = "director_services", keepalived_owned: bool = False) -> list:
     """The services argument of lvs.ipvs.ipvs_table for a director: those without a
     health_check (the module path), or with ``keepalived_owned`` only those keepalived owns.
@@ -158,6 +203,7 @@ def director_table(services, hostvars: dict, host: str, variable: str = "directo
             if server.get("maintenance"):
                 spec["weight"] = 0
             entry["servers"].append(spec)
+        check_entry(entry, where)
         table.append(entry)
     return table
 
@@ -195,6 +241,8 @@ def director_network(services, host: str, vip_interface=None, networks=None, var
     neither clients nor the real servers' replies could reach it there.
     """
     modules, sysctls, addresses = ["ip_vs"], {}, []
+    if vip_interface:
+        _interface(vip_interface, "host '%s': director_vip_interface" % host)
     for index, service in enumerate(_services(services, variable, host)):
         if not _present(service):
             continue
@@ -214,6 +262,13 @@ def director_network(services, host: str, vip_interface=None, networks=None, var
         if vip is not None and vip_interface:
             addresses.append([vip_interface, _prefix(vip)])
     return {"modules": _unique(modules), "sysctls": sorted(sysctls.items()), "addresses": _unique(addresses), "gateways": []}
+
+
+def _interface(value, where: str) -> str:
+    try:
+        return model.interface_name(value, where)
+    except IpvsError as exc:
+        raise TopologyError(exc.message) from None
 
 
 def _unique(items: list) -> list:
@@ -270,6 +325,7 @@ def realserver_network(
 ) -> dict:
     """Kernel modules, sysctls, VIP addresses and default routes a real server needs."""
     declared = hostvars.get(host, {}).get("realserver_method")
+    _interface(dr_interface, "host '%s': realserver_dr_interface" % host)
     modules, sysctls, addresses = [], {}, []
     gateways = _gateways(nat_gateways, host)
     roles = realserver_roles(services, hostvars, host, variable)

@@ -158,7 +158,10 @@ def test_each_checker_is_rendered(check, block):
         ({"health_check": {"type": "misc"}}, r"type misc needs script"),
         ({"health_check": {"type": "tcp", "digest": "x"}}, r"digest only applies to http and https"),
         ({"servers": [{"host": "web1"}, {"host": "web2", "forwarding_method": "masquerade"}]}, r"one forwarding method \(lb_kind\) per service"),
-        ({"servers": [{"host": "web1", "tunnel_type": "gue", "forwarding_method": "tunnel"}]}, r"tunnel_type of a health-checked service"),
+        (
+            {"servers": [{"host": "web1", "tunnel_type": "gue", "tunnel_port": 6080, "forwarding_method": "tunnel"}]},
+            r"tunnel_type, tunnel_port of a health-checked",
+        ),
         ({"sorry_server": {"port": 80}}, r"sorry_server needs an address"),
         # what keepalived would silently change
         ({"sorry_server": {"address": "192.0.2.20", "port": 8080}}, r"sorry_server.port 8080: with route the sorry server answers on the service's port 80"),
@@ -242,8 +245,8 @@ def _set(config: dict, path: tuple, value) -> dict:
     return changed
 
 
-def _config(server=BASE_SERVER) -> dict:
-    return {"global_defs": {"router_id": "lb1"}, "vrrp_scripts": [SCRIPT], "vrrp_instances": [BASE_INSTANCE], "virtual_servers": [server]}
+def _config(server: dict | None = None) -> dict:
+    return {"global_defs": {"router_id": "lb1"}, "vrrp_scripts": [SCRIPT], "vrrp_instances": [BASE_INSTANCE], "virtual_servers": [server or BASE_SERVER]}
 
 
 # (path in the keepalived role's input, the name the error must carry)

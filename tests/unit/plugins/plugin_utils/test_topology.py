@@ -71,6 +71,40 @@ def test_bad_servers_name_host_and_variable(server, message):
     assert message in str(error.value)
 
 
+WHERE = "host 'lb1': director_services[0] (tcp 192.0.2.10:80)"
+
+
+@pytest.mark.parametrize(
+    ("service_changes", "server", "message"),
+    [
+        ({}, {"host": "web1", "weight": -1}, "real server 192.0.2.11 of TCP 192.0.2.10:80: weight -1 is out of range 0..2147483647"),
+        ({}, {"host": "web1", "upper_threshold": 5, "lower_threshold": 9}, "lower_threshold 9 is above upper_threshold 5"),
+        ({}, {"host": "web1", "tunnel_type": "gre"}, "tunnel_type only apply to forwarding_method tunnel, not route"),
+        ({"persistence_netmask": "255.0.255.0"}, {"host": "web1"}, "persistence_netmask '255.0.255.0' is not valid for ipv4"),
+        ({"scheduler": "fastest"}, {"host": "web1"}, "scheduler 'fastest' is unknown"),
+        ({"scheduler": "rr\nrestore /x"}, {"host": "web1"}, "scheduler 'rr\\nrestore /x' is unknown"),
+        ({"port": "eighty"}, {"host": "web1"}, "(tcp 192.0.2.10:eighty).port must be a whole number, got 'eighty'"),
+        ({}, {"host": "web1", "weight": "\u00b2"}, ".servers[0].weight must be a whole number, got '\u00b2'"),
+        ({"one_packet": "yes"}, {"host": "web1"}, ".one_packet must be true or false, got 'yes'"),
+        ({}, {"host": "web1", "forwarding_method": "tunnel", "tunnel_type": "gue"}, "tunnel_type gue needs tunnel_port 1..65535"),
+    ],
+)
+def test_what_ipvs_table_would_refuse_is_refused_on_the_controller(service_changes, server, message):
+    svc = services(**service_changes)
+    svc[0]["servers"] = [server]
+    with pytest.raises(TopologyError) as error:
+        topology.director_table(svc, HOSTVARS, "lb1")
+    assert message in str(error.value)
+    assert str(error.value).startswith("host 'lb1': director_services[0]")
+
+
+def test_the_same_server_twice_is_refused():
+    svc = services()
+    svc[0]["servers"] = [{"host": "web1"}, {"address": "192.0.2.11"}]
+    with pytest.raises(TopologyError, match=r"real server 192\.0\.2\.11:80 is listed twice"):
+        topology.director_table(svc, HOSTVARS, "lb1")
+
+
 def test_method_contradicting_the_real_servers_declaration_fails_on_both_sides():
     hostvars = {**HOSTVARS, "web1": {**HOSTVARS["web1"], "realserver_method": "tunnel"}}
     with pytest.raises(TopologyError, match=r"servers\[0\] sends to host 'web1' by route, but that host's realserver_method is tunnel"):
@@ -187,3 +221,11 @@ def test_interface_networks_from_facts():
         "fe80::/64",
         "198.51.100.0/24",
     ]
+
+
+@pytest.mark.parametrize("hostile", ["eth1\nrestore /etc/other.rules", "eth 1", "eth1;id", "x" * 10000])
+def test_hostile_interface_settings_are_refused_naming_the_variable(hostile):
+    with pytest.raises(TopologyError, match=r"^host 'lb1': director_vip_interface "):
+        topology.director_network(services(), "lb1", hostile)
+    with pytest.raises(TopologyError, match=r"^host 'web1': realserver_dr_interface "):
+        topology.realserver_network(services(), HOSTVARS, "web1", hostile)
