@@ -25,7 +25,9 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._model import (
 )
 
 _PROTOCOL_OPTION = {"tcp": "-t", "udp": "-u", "sctp": "--sctp-service"}
-_METHOD_OPTION = {"route": "-g", "tunnel": "-i", "masquerade": "-m"}
+# The kernel turns a real server whose address is local into "local": ipvsadm -Sn writes -g
+# for it, and -R gives it back to the kernel, which makes it local again.
+_METHOD_OPTION = {"route": "-g", "local": "-g", "tunnel": "-i", "masquerade": "-m"}
 
 
 def service_address(key: ServiceKey) -> str:

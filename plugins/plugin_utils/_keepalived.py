@@ -97,6 +97,13 @@ def _vips(services) -> list:
     return vips
 
 
+def _typed_setting(settings: dict, key: str, kind: type, host: str):
+    value = settings.get(key) or kind()
+    if not isinstance(value, kind):
+        raise KeepalivedError("host '%s': %s must be a %s, got %r" % (host, "director_vrrp_" + key, kind.__name__, value))
+    return kind(value)
+
+
 # What one VRRP instance may set differently from the director_vrrp_* defaults.
 INSTANCE_OVERRIDES = ("interface", "priority", "preempt", "preempt_delay", "advert_int", "version", "track_interfaces", "notify")
 
@@ -115,8 +122,8 @@ def _instances(services, hostvars: dict, host: str, settings: dict) -> list:
             "advert_int": settings.get("advert_int", 1),
             "version": settings.get("version", 2),
             "virtual_ipaddresses": group["addresses"],
-            "track_interfaces": list(settings.get("track_interfaces") or []),
-            "notify": dict(settings.get("notify") or {}),
+            "track_interfaces": _typed_setting(settings, "track_interfaces", list, host),
+            "notify": _typed_setting(settings, "notify", dict, host),
             "authenticate": bool(settings.get("authenticate")),
         }
         instance.update({key: group[key] for key in INSTANCE_OVERRIDES if group.get(key) is not None})
@@ -389,8 +396,8 @@ def _secret(auth_pass: str) -> str:
     """The VRRP auth pass, checked without ever showing it: keepalived uses its first 8 characters."""
     if not isinstance(auth_pass, str) or any(c in _NOT_IN_QUOTES or c.isspace() or not c.isprintable() for c in auth_pass):
         raise KeepalivedError(
-            "the VRRP auth pass (keepalived_auth_pass, director_vrrp_auth_pass) must be printable characters without "
-            "whitespace, quotes, backslashes or braces; its value is not shown"
+            "keepalived_auth_pass (director_vrrp_auth_pass on a director), the VRRP auth pass, must be printable characters "
+            "without whitespace, quotes, backslashes or braces; its value is not shown"
         )
     return '"%s"' % auth_pass[:8]
 

@@ -131,12 +131,14 @@ def _servers_of(service: dict, hostvars: dict, where: str):
         spot = "%s.servers[%d]" % (where, index)
         if not isinstance(server, dict):
             raise TopologyError("%s must be a dict" % spot)
-        if ("host" in server) == ("address" in server):
+        if (server.get("host") is None) == (server.get("address") is None):
             raise TopologyError("%s needs exactly one of host (an inventory host) or address" % spot)
         method = _server_method(service, server)
         if method not in METHODS:
             raise TopologyError("%s.forwarding_method must be one of %s, got %r" % (spot, ", ".join(METHODS), method))
         name = server.get("host")
+        if name is not None and not isinstance(name, str):
+            raise TopologyError("%s.host must be the name of an inventory host, got %r" % (spot, name))
         if name is None:
             address = _ip(server["address"], spot + ".address")
         else:
@@ -249,7 +251,12 @@ def director_network(services, host: str, vip_interface=None, networks=None, var
         where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
         modules.extend(_scheduler_modules(service))
         vip = _ip(service["address"], where) if service.get("address") is not None else None
-        methods = {_server_method(service, server) for server in service.get("servers", []) if isinstance(server, dict)}
+        methods = set()
+        for number, server in enumerate(service.get("servers", [])):
+            method = _server_method(service, server) if isinstance(server, dict) else None
+            if method is not None and (not isinstance(method, str) or method not in METHODS):
+                raise TopologyError("%s.servers[%d].forwarding_method must be one of %s, got %r" % (where, number, ", ".join(METHODS), method))
+            methods.add(method)
         if "masquerade" in methods or service.get("forwarding_method") == "masquerade":
             family = vip.version if vip else (6 if service.get("family") == "ipv6" else 4)
             key = "net.ipv4.ip_forward" if family == 4 else "net.ipv6.conf.all.forwarding"

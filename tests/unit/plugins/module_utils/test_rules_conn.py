@@ -60,3 +60,9 @@ def test_connection_table_parsing():
     assert entries[2]["state"] == "NONE"
     assert entries[2]["template"]
     assert [conn.matches(e, "tcp", "192.0.2.1", 80) for e in entries] == [True, False, True]
+
+
+def test_a_local_real_server_is_saved_as_ipvsadm_saves_it():
+    key = model.service_key("tcp", "192.0.2.1", 80)
+    local = model.Dest(model.DestKey("ipv4", "127.0.0.1", 80), "local")
+    assert rules.server_rule(key, local) == "-a -t 192.0.2.1:80 -r 127.0.0.1:80 -g -w 1"

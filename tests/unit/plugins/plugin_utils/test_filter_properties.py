@@ -1,0 +1,125 @@
+# Random inventories (plausible values mixed with garbage of every type) through every
+# controller-side filter and renderer: each either succeeds or raises the collection's
+# own error naming the host and the variable; never another exception.
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _hostnet as hostnet
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _keepalived as keepalived
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _topology as topology
+from ansible_collections.lvs.ipvs.plugins.plugin_utils._topology import TopologyError
+
+HOSTS = ["lb1", "lb2", "web1", "web2"]
+garbage = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
+)
+address = st.sampled_from(["192.0.2.10", "192.0.2.11", "2001:db8::10", "192.0.2.300", "x", "[2001:db8::1]"])
+
+
+def maybe(strategy):
+    """Nine times in ten a plausible value, else garbage: plausible inputs reach the deep checks."""
+    return st.integers(0, 9).flatmap(lambda roll: strategy if roll else garbage)
+
+
+_SERVER_OPTIONS = {
+    "port": maybe(st.integers(0, 70000)),
+    "weight": maybe(st.integers(-2, 10)),
+    "forwarding_method": maybe(st.sampled_from(["route", "tunnel", "masquerade", "dr"])),
+    "upper_threshold": maybe(st.integers(0, 100)),
+    "lower_threshold": maybe(st.integers(0, 100)),
+    "tunnel_type": maybe(st.sampled_from(["ipip", "gue", "gre"])),
+    "tunnel_port": maybe(st.integers(0, 70000)),
+    "maintenance": maybe(st.booleans()),
+}
+server = st.one_of(
+    st.fixed_dictionaries({"host": maybe(st.sampled_from([*HOSTS, "nowhere"]))}, optional=_SERVER_OPTIONS),
+    st.fixed_dictionaries({"address": maybe(address)}, optional=_SERVER_OPTIONS),
+    st.fixed_dictionaries({}, optional=dict(_SERVER_OPTIONS, host=st.sampled_from(HOSTS), address=address)),
+)
+health_check = st.fixed_dictionaries(
+    {"type": maybe(st.sampled_from(["tcp", "http", "https", "misc"]))},
+    optional={"path": maybe(st.sampled_from(["/", "/x y", "/h"])), "script": maybe(st.sampled_from(["/bin/true", "a;b"])), "port": maybe(st.integers())},
+)
+service = st.fixed_dictionaries(
+    {"address": maybe(address), "port": maybe(st.integers(-1, 70000)), "servers": maybe(st.lists(maybe(server), min_size=1, max_size=3))},
+    optional={
+        "fwmark": maybe(st.integers(0, 10)),
+        "protocol": maybe(st.sampled_from(["tcp", "udp", "sctp", "icmp"])),
+        "scheduler": maybe(st.sampled_from(["rr", "wrr", "sh", "fastest"])),
+        "scheduler_flags": maybe(st.lists(st.sampled_from(["sh-port", "mh-port", "x"]), max_size=2)),
+        "persistence_timeout": maybe(st.integers(-1, 1000)),
+        "persistence_netmask": maybe(st.sampled_from([24, "255.255.255.0", "\u00b2", 200])),
+        "forwarding_method": maybe(st.sampled_from(["route", "tunnel", "masquerade"])),
+        "state": maybe(st.sampled_from(["present", "absent"])),
+        "health_check": maybe(health_check),
+        "quorum": maybe(st.integers(0, 5)),
+        "sorry_server": maybe(st.fixed_dictionaries({"address": maybe(address)}, optional={"port": maybe(st.integers(0, 90))})),
+    },
+)
+hostvars = st.fixed_dictionaries(
+    {
+        name: st.fixed_dictionaries(
+            {}, optional={"lvs_address": maybe(address), "ansible_host": maybe(address), "realserver_method": maybe(st.sampled_from(["route", "tunnel"]))}
+        )
+        for name in HOSTS
+    }
+)
+vrrp = st.fixed_dictionaries(
+    {"vrrp": st.booleans()},
+    optional={
+        "interface": maybe(st.sampled_from(["eth1", "eth1\nx", ""])),
+        "priority": maybe(st.integers(0, 300)),
+        "advert_int": maybe(st.floats(0, 3)),
+        "version": maybe(st.sampled_from([2, 3])),
+        "preempt_delay": maybe(st.integers(-1, 2000)),
+        "peers": maybe(st.lists(st.sampled_from(HOSTS), max_size=2)),
+        "notify": maybe(st.dictionaries(st.sampled_from(["master", "fault", "x"]), maybe(st.sampled_from(["/bin/true", "a\nb"])), max_size=2)),
+        "track_interfaces": maybe(st.lists(maybe(st.sampled_from(["eth0", "e th"])), max_size=2)),
+    },
+)
+inventory = maybe(st.lists(maybe(service), min_size=1, max_size=3))
+
+
+def _ours(error: Exception, host: str) -> None:
+    assert isinstance(error, TopologyError), repr(error)
+    assert "host '%s'" % host in str(error) or str(error).startswith("keepalived_"), str(error)
+    assert len(str(error)) < 1000, "an error message must stay readable"
+
+
+@settings(max_examples=400, deadline=None)
+@given(inventory, hostvars, st.sampled_from(HOSTS), maybe(st.sampled_from(["eth0", "eth 0"])))
+def test_director_filters_raise_only_the_collections_error(services, hvars, host, vip_interface):
+    try:
+        topology.director_table(services, hvars, host)
+        topology.director_network(services, host, vip_interface, ["192.0.2.0/24"])
+    except Exception as error:  # the property is about which exceptions escape
+        _ours(error, host)
+
+
+@settings(max_examples=400, deadline=None)
+@given(inventory, hostvars, st.sampled_from(HOSTS), maybe(st.sampled_from(["lo", "lo:1"])), maybe(st.sampled_from(["192.0.2.1", "x"])))
+def test_realserver_filters_raise_only_the_collections_error(services, hvars, host, dr_interface, gateway):
+    try:
+        network = topology.realserver_network(services, hvars, host, dr_interface, gateway)
+        topology.realserver_entries(services, hvars, host)
+        hostnet.config(host, "realserver", "present", network["modules"], network["sysctls"], network["addresses"], network["gateways"], "", True)
+    except Exception as error:  # the property is about which exceptions escape
+        _ours(error, host)
+
+
+@settings(max_examples=400, deadline=None)
+@given(inventory, hostvars, st.sampled_from(HOSTS), vrrp, maybe(st.sampled_from(["s3cret", 'x"y'])))
+def test_keepalived_filters_raise_only_the_collections_error(services, hvars, host, settings_, secret):
+    try:
+        config = keepalived.director_keepalived(services, hvars, host, settings_)
+        keepalived.render(dict(config, global_defs={"router_id": host}), secret if isinstance(secret, str) else None)
+    except Exception as error:  # the property is about which exceptions escape
+        _ours(error, host)
