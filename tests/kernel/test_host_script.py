@@ -1,0 +1,105 @@
+# lvs-ipvs-net (the host_network role's script) on a real kernel, each case in a network
+# namespace of its own: what it does when an item fails, at boot and on apply.
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
+
+SCRIPT = Path(__file__).resolve().parents[2] / "roles" / "host_network" / "files" / "lvs-ipvs-net"
+NAMESPACE = "lvs-test-hostnet"
+
+
+@pytest.fixture
+def host(tmp_path):
+    """Runs the script in a fresh namespace, with its files under tmp_path."""
+    if os.geteuid() != 0 or not kernel.ipvs_loaded():
+        pytest.skip("needs root on a kernel with IPVS loaded: run through tests/bin/vm.sh")
+    subprocess.run(["ip", "netns", "add", NAMESPACE], check=True)
+    subprocess.run(["ip", "-n", NAMESPACE, "link", "set", "lo", "up"], check=True)
+    env = dict(
+        os.environ,
+        LVS_IPVS_NET_CONF_DIR=str(tmp_path / "conf"),
+        LVS_IPVS_NET_STATE_DIR=str(tmp_path / "state"),
+        LVS_IPVS_NET_BIN=str(tmp_path / "bin" / "lvs-ipvs-net"),
+        LVS_IPVS_NET_UNIT_DIR=str(tmp_path / "units"),
+    )
+
+    def run(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["ip", "netns", "exec", NAMESPACE, "bash", str(SCRIPT), *args], env=dict(env, **extra_env), capture_output=True, text=True, check=False
+        )
+
+    def shell(command: str) -> str:
+        return subprocess.run(["ip", "netns", "exec", NAMESPACE, "sh", "-c", command], capture_output=True, text=True, check=True).stdout
+
+    yield run, shell, tmp_path
+    subprocess.run(["ip", "netns", "del", NAMESPACE], check=False)
+
+
+def addresses(shell, device: str = "lo") -> list:
+    return [line.split()[3] for line in shell("ip -o addr show dev %s" % device).splitlines() if " inet" in line]
+
+
+def test_at_boot_a_missing_device_does_not_stop_the_rest_and_the_table_is_restored(host):
+    run, shell, tmp = host
+    rules = tmp / "saved rules" / "director.rules"  # a folder with a space in its name
+    rules.parent.mkdir()
+    rules.write_text("-A -t 192.0.2.51:80 -s rr\n-a -t 192.0.2.51:80 -r 10.0.0.1:80 -g -w 1\n")
+    (tmp / "conf").mkdir()
+    (tmp / "conf" / "director.net").write_text("address nosuch0 192.0.2.50/32\naddress lo 192.0.2.51/32\nrestore %s\n" % rules)
+    done = run("--boot", "director")
+    assert done.returncode == 1, done
+    assert "no device nosuch0 on this host" in done.stderr
+    assert "1 item(s) failed, everything else was applied" in done.stderr
+    assert "192.0.2.51/32" in addresses(shell)
+    assert shell("ipvsadm -Sn") == rules.read_text()
+
+
+def test_a_failed_apply_remembers_what_it_added_and_the_next_run_removes_it(host):
+    run, shell, tmp = host
+    done = run("--apply", "realserver", "address lo 192.0.2.60/32\nsysctl net.ipv4.no_such_setting 1\n")
+    assert done.returncode == 1 and "no sysctl net.ipv4.no_such_setting on this host" in done.stderr
+    assert "192.0.2.60/32" in addresses(shell)
+    assert "address lo 192.0.2.60/32" in (tmp / "conf" / "realserver.net").read_text()
+    again = run("--apply", "realserver", "address lo 192.0.2.61/32\n")
+    assert again.returncode == 0, again
+    assert "changed: address 192.0.2.60/32 removed from lo" in again.stdout
+    assert [a for a in addresses(shell) if a.startswith("192.0.2.")] == ["192.0.2.61/32"]
+
+
+def test_addresses_are_matched_exactly_with_their_prefix(host):
+    run, shell, _tmp = host
+    # two addresses of one network: the second is not "already there" because the first is
+    for _run in range(2):
+        done = run("--apply", "director", "address lo 192.0.2.70/24\naddress lo 192.0.2.71/24\n")
+        assert done.returncode == 0, done
+    assert [a for a in addresses(shell) if a.startswith("192.0.2.")] == ["192.0.2.70/24", "192.0.2.71/24"]
+    # the same address with another prefix is replaced, not refused by the kernel (File exists)
+    for wanted in ("192.0.2.70/32", "192.0.2.70/24", "192.0.2.70/24"):
+        done = run("--apply", "director", "address lo %s\n" % wanted)
+        assert done.returncode == 0, done
+        assert [a for a in addresses(shell) if a.startswith("192.0.2.")] == [wanted]
+
+
+def test_a_route_backup_that_cannot_be_written_leaves_the_route_alone_and_says_so(host):
+    run, shell, tmp = host
+    shell("ip link add lvs-t0 type veth peer name lvs-t1 && ip link set lvs-t0 up && ip addr add 198.51.100.2/24 dev lvs-t0")
+    shell("ip route add default via 198.51.100.1")
+    (tmp / "state").write_text("a file where the state folder should be")
+    done = run("--apply", "realserver", "gateway 198.51.100.254\n")
+    assert done.returncode == 1
+    assert "cannot save the default route (via 198.51.100.1 dev lvs-t0 ) to" in done.stderr
+    assert shell("ip route show default").startswith("default via 198.51.100.1 ")
+
+
+def test_check_mode_reports_and_changes_nothing(host):
+    run, shell, tmp = host
+    done = run("--check", "realserver", "address lo 192.0.2.80/32\n")
+    assert done.returncode == 0 and "changed: address 192.0.2.80/32 on lo" in done.stdout
+    assert "192.0.2.80/32" not in addresses(shell)
+    assert not (tmp / "conf" / "realserver.net").exists()
