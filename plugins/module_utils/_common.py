@@ -35,7 +35,7 @@ SERVICE_OPTION_SPEC = dict(
 SERVER_SPEC = dict(
     address=dict(type="str", required=True),
     port=dict(type="int"),
-    forwarding_method=dict(type="str", choices=["route", "tunnel", "masquerade"], default="route"),
+    forwarding_method=dict(type="str", choices=list(model.CONFIGURED_METHODS), default=model.DEFAULT_METHOD),
     weight=dict(type="int", default=1),
     upper_threshold=dict(type="int", default=0),
     lower_threshold=dict(type="int", default=0),

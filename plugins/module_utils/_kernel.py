@@ -29,6 +29,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
+from ansible_collections.lvs.ipvs.plugins.module_utils import _wire as wire
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 from ansible_collections.lvs.ipvs.plugins.module_utils._rules import server_rule, service_rule
 
@@ -198,7 +199,7 @@ class IpvsClient:
         """Every service (ServiceKey -> ServiceState), with its real servers."""
         states = {}
         for nest in self._nests(nl.CMD_GET_SERVICE, "IPVS_CMD_ATTR_SERVICE"):
-            state = model.decode_service_state(nest)
+            state = wire.decode_service_state(nest)
             states[state.service.key] = state
         if with_servers:
             for key, state in states.items():
@@ -208,7 +209,7 @@ class IpvsClient:
     def dest_states(self, key: model.ServiceKey) -> dict:
         dests = {}
         for nest in self._nests(nl.CMD_GET_DEST, "IPVS_CMD_ATTR_DEST", _service_selector(key)):
-            state = model.decode_dest_state(nest, key.family)
+            state = wire.decode_dest_state(nest, key.family)
             dests[state.dest.key] = state
         return dests
 
@@ -217,13 +218,13 @@ class IpvsClient:
         (one dump of the services, one per service for its servers); only the
         attributes the configuration needs are decoded."""
         table = plan.Table()
-        for nest in self._nests(nl.CMD_GET_SERVICE, "IPVS_CMD_ATTR_SERVICE", names=model.SERVICE_CONFIG_ATTRS):
-            service = model.decode_service(nest.get)
+        for nest in self._nests(nl.CMD_GET_SERVICE, "IPVS_CMD_ATTR_SERVICE", names=wire.SERVICE_CONFIG_ATTRS):
+            service = wire.decode_service(nest.get)
             table.services[service.key] = service
         for key in table.services:
             servers = table.servers[key] = {}
-            for nest in self._nests(nl.CMD_GET_DEST, "IPVS_CMD_ATTR_DEST", _service_selector(key), model.DEST_CONFIG_ATTRS):
-                dest = model.decode_dest(nest.get, key.family)
+            for nest in self._nests(nl.CMD_GET_DEST, "IPVS_CMD_ATTR_DEST", _service_selector(key), wire.DEST_CONFIG_ATTRS):
+                dest = wire.decode_dest(nest.get, key.family)
                 servers[dest.key] = dest
         return table
 
@@ -323,7 +324,7 @@ class IpvsClient:
         self._checked(nl.CMD_SET_CONFIG, attrs, "set the timeouts to %s" % timeouts)
 
     def zero(self, key: model.ServiceKey | None = None) -> None:
-        attrs = [] if key is None else [["IPVS_CMD_ATTR_SERVICE", {"attrs": model.service_id_attrs(key)}]]
+        attrs = [] if key is None else [["IPVS_CMD_ATTR_SERVICE", {"attrs": wire.service_id_attrs(key)}]]
         self._checked(nl.CMD_ZERO, attrs, "zero the counters of %s" % (key.label() if key else "all services"))
 
     def flush(self) -> None:
@@ -352,7 +353,7 @@ def _grow_receive_buffer(sock) -> None:
 
 
 def _service_selector(key: model.ServiceKey) -> bytes:
-    return _schema().encode([["IPVS_CMD_ATTR_SERVICE", {"attrs": model.service_id_attrs(key)}]])
+    return _schema().encode([["IPVS_CMD_ATTR_SERVICE", {"attrs": wire.service_id_attrs(key)}]])
 
 
 def decode_daemon(get) -> dict:
@@ -360,9 +361,9 @@ def decode_daemon(get) -> dict:
     group4 = get("IPVS_DAEMON_ATTR_MCAST_GROUP")
     group6 = get("IPVS_DAEMON_ATTR_MCAST_GROUP6")
     if group6 and any(bytearray(group6)):
-        group = model.address_text("ipv6", group6)
+        group = wire.address_text("ipv6", group6)
     elif group4:
-        group = model.address_text("ipv4", group4)
+        group = wire.address_text("ipv4", group4)
     else:
         group = None
     return {
@@ -382,15 +383,15 @@ def operation_attrs(op: plan.Operation) -> list:
 
 def _service_nest(op: plan.Operation) -> list:
     if op.action in (plan.ADD_SERVICE, plan.EDIT_SERVICE):
-        return model.service_attrs(op.after)
-    return model.service_id_attrs(op.service)
+        return wire.service_attrs(op.after)
+    return wire.service_id_attrs(op.service)
 
 
 def _dest_part(op: plan.Operation) -> list:
     if op.server is None:
         return []
     dest = op.after or op.before
-    return [["IPVS_CMD_ATTR_DEST", {"attrs": model.dest_id_attrs(dest.key) if op.action == plan.DELETE_SERVER else model.dest_attrs(dest)}]]
+    return [["IPVS_CMD_ATTR_DEST", {"attrs": wire.dest_id_attrs(dest.key) if op.action == plan.DELETE_SERVER else wire.dest_attrs(dest)}]]
 
 
 def _payload(op: plan.Operation, selectors: dict) -> bytes:

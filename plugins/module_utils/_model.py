@@ -1,8 +1,10 @@
 # Copyright: lvs.ipvs contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Typed model of the IPVS table and its conversion to and from netlink attributes.
+"""Typed model of the IPVS table: the one definition of services, real servers, their
+options, defaults and ranges, for the modules and the controller-side filters alike.
 
-Everything here is pure: no socket, no kernel. ``Service`` and ``Dest`` hold
+Everything here is pure: no socket, no kernel, no netlink (``_wire`` turns the model
+into attributes and back), so the controller imports it without pyroute2. ``Service`` and ``Dest`` hold
 only what an operator configures; counters and rates live beside them in
 ``ServiceState``/``DestState``. Values are canonical (addresses in their
 shortest text form, flags as sorted names) so that equality means "the kernel
@@ -14,10 +16,8 @@ from __future__ import annotations
 import functools
 import re
 import socket
-import struct
 from dataclasses import dataclass, field
 
-from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
 try:
@@ -36,38 +36,37 @@ HOST_PREFIX = {"ipv4": 32, "ipv6": 128}
 PROTOCOLS = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP, "sctp": 132}
 PROTOCOL_NAMES = {number: name for name, number in PROTOCOLS.items()}
 
-FORWARDING_METHODS = {
-    "masquerade": nl.FWD_MASQ,
-    "local": nl.FWD_LOCALNODE,
-    "tunnel": nl.FWD_TUNNEL,
-    "route": nl.FWD_DROUTE,
-    "bypass": nl.FWD_BYPASS,
-}
-FORWARDING_NAMES = {number: name for name, number in FORWARDING_METHODS.items()}
+# Forwarding methods: the three an operator configures (LVS's own names for them beside),
+# and the two the kernel may report for a real server.
+ROUTE, TUNNEL, MASQUERADE = "route", "tunnel", "masquerade"
+DEFAULT_METHOD = ROUTE
+CONFIGURED_METHODS = {ROUTE: "DR", TUNNEL: "TUN", MASQUERADE: "NAT"}
+FORWARDING_METHODS = (MASQUERADE, "local", TUNNEL, ROUTE, "bypass")
 
-TUNNEL_TYPES = {"ipip": nl.TUN_TYPE_IPIP, "gue": nl.TUN_TYPE_GUE, "gre": nl.TUN_TYPE_GRE}
-TUNNEL_TYPE_NAMES = {number: name for name, number in TUNNEL_TYPES.items()}
-TUNNEL_CHECKSUMS = {"nocsum": nl.TUN_F_NOCSUM, "csum": nl.TUN_F_CSUM, "remcsum": nl.TUN_F_REMCSUM}
-TUNNEL_CHECKSUM_NAMES = {number: name for name, number in TUNNEL_CHECKSUMS.items()}
+TUNNEL_TYPES = ("ipip", "gue", "gre")
+TUNNEL_CHECKSUMS = ("nocsum", "csum", "remcsum")
 
 SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos")
 DEFAULT_SCHEDULER = "wlc"
 DEFAULT_PERSISTENCE_TIMEOUT = 300
 PERSISTENCE_ENGINES = ("sip",)
 
-# Scheduler flags are three generic bits whose meaning belongs to the scheduler.
-SCHEDULER_FLAGS = {
-    "sh": {"sh-fallback": nl.SVC_F_SCHED1, "sh-port": nl.SVC_F_SCHED2},
-    "mh": {"mh-fallback": nl.SVC_F_SCHED1, "mh-port": nl.SVC_F_SCHED2},
-}
-_GENERIC_SCHED_FLAGS = {"flag-1": nl.SVC_F_SCHED1, "flag-2": nl.SVC_F_SCHED2, "flag-3": nl.SVC_F_SCHED3}
+# Scheduler flags are three generic bits whose meaning belongs to the scheduler: the
+# names each scheduler gives the first two, and the generic names of all three.
+SCHEDULER_FLAGS = {"sh": ("sh-fallback", "sh-port"), "mh": ("mh-fallback", "mh-port")}
+GENERIC_SCHEDULER_FLAGS = ("flag-1", "flag-2", "flag-3")
+
+# The options of a service and of a real server, by the names every interface uses (the
+# modules' arguments, the inventory's lvs_services, the save file's parser).
+SERVICE_IDENTITY = ("protocol", "address", "port", "fwmark", "family")
+SERVICE_OPTIONS = ("scheduler", "scheduler_flags", "persistent", "persistence_timeout", "persistence_netmask", "persistence_engine", "one_packet")
+SERVER_OPTIONS = ("port", "forwarding_method", "weight", "upper_threshold", "lower_threshold", "tunnel_type", "tunnel_port", "tunnel_checksum")
 
 MAX_PORT = 65535
 MAX_FWMARK = 0xFFFFFFFF
 MAX_WEIGHT = 2147483647
 MAX_THRESHOLD = 65535
 MAX_TIMEOUT = 0xFFFFFFFF // 1000  # the kernel keeps the timeout in jiffies
-_ADDR_LEN = 16  # union nf_inet_addr
 
 
 # --------------------------------------------------------------------------- addresses
@@ -96,16 +95,6 @@ def _parse_host(raw: str):
         except (OSError, ValueError):
             continue
     return None
-
-
-def address_bytes(family: str, address: str) -> bytes:
-    """The 16-byte ``nf_inet_addr`` the kernel expects for any family."""
-    return socket.inet_pton(FAMILIES[family], address).ljust(_ADDR_LEN, b"\0")
-
-
-def address_text(family: str, raw: bytes) -> str:
-    size = 4 if family == "ipv4" else 16
-    return socket.inet_ntop(FAMILIES[family], bytes(raw[:size]))
 
 
 def host_port(family: str, address: str, port: int) -> str:
@@ -163,19 +152,6 @@ def parse_netmask(value, family: str) -> int:
         "persistence_netmask %r is not valid for %s: give a prefix length%s"
         % (value, family, " or a dotted netmask such as 255.255.255.0" if family == "ipv4" else " 1..128")
     )
-
-
-def netmask_bytes(family: str, prefix: int) -> bytes:
-    # IPv4 travels as the be32 mask itself, IPv6 as a host-order prefix length
-    if family == "ipv4":
-        return struct.pack(">I", (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF)
-    return struct.pack("=I", prefix)
-
-
-def netmask_prefix(family: str, raw: bytes) -> int:
-    if family == "ipv4":
-        return bin(struct.unpack(">I", bytes(raw[:4]))[0]).count("1")
-    return struct.unpack("=I", bytes(raw[:4]))[0]
 
 
 def netmask_text(family: str, prefix: int) -> str:
@@ -326,95 +302,6 @@ def build_service(
     )
 
 
-def service_flag_bits(service: Service) -> int:
-    bits = nl.SVC_F_PERSISTENT if service.persistent else 0
-    if service.one_packet:
-        bits |= nl.SVC_F_ONEPACKET
-    names = dict(_GENERIC_SCHED_FLAGS, **SCHEDULER_FLAGS.get(service.scheduler, {}))
-    for flag in service.scheduler_flags:
-        bits |= names[flag]
-    return bits
-
-
-def _scheduler_flag_names(scheduler: str, bits: int) -> tuple:
-    names = SCHEDULER_FLAGS.get(scheduler, {})
-    found = []
-    for generic, bit in _GENERIC_SCHED_FLAGS.items():
-        if bits & bit:
-            specific = [name for name, value in names.items() if value == bit]
-            found.append(specific[0] if specific else generic)
-    return tuple(sorted(found))
-
-
-def service_id_attrs(key: ServiceKey) -> list:
-    attrs = [["IPVS_SVC_ATTR_AF", FAMILIES[key.family]]]
-    if key.is_fwmark:
-        attrs.append(["IPVS_SVC_ATTR_FWMARK", key.fwmark])
-    else:
-        attrs += [
-            ["IPVS_SVC_ATTR_PROTOCOL", PROTOCOLS[key.protocol]],
-            ["IPVS_SVC_ATTR_ADDR", address_bytes(key.family, key.address)],
-            ["IPVS_SVC_ATTR_PORT", key.port],
-        ]
-    return attrs
-
-
-def service_attrs(service: Service) -> list:
-    """A full service entry: the kernel wants scheduler, flags, timeout and netmask
-    on every NEW/SET_SERVICE; leaving PE_NAME out removes a persistence engine."""
-    attrs = service_id_attrs(service.key)
-    attrs += [
-        ["IPVS_SVC_ATTR_SCHED_NAME", service.scheduler],
-        ["IPVS_SVC_ATTR_FLAGS", {"flags": service_flag_bits(service), "mask": 0xFFFFFFFF}],
-        ["IPVS_SVC_ATTR_TIMEOUT", service.persistence_timeout],
-        ["IPVS_SVC_ATTR_NETMASK", netmask_bytes(service.key.family, service.persistence_netmask)],
-    ]
-    if service.persistence_engine:
-        attrs.append(["IPVS_SVC_ATTR_PE_NAME", service.persistence_engine])
-    return attrs
-
-
-# what decode_service and decode_dest read: table reads decode nothing else
-SERVICE_CONFIG_ATTRS = tuple(
-    "IPVS_SVC_ATTR_" + name for name in ("AF", "PROTOCOL", "ADDR", "PORT", "FWMARK", "SCHED_NAME", "FLAGS", "TIMEOUT", "NETMASK", "PE_NAME")
-)
-DEST_CONFIG_ATTRS = tuple(
-    "IPVS_DEST_ATTR_" + name for name in ("ADDR", "PORT", "FWD_METHOD", "WEIGHT", "U_THRESH", "L_THRESH", "ADDR_FAMILY", "TUN_TYPE", "TUN_PORT", "TUN_FLAGS")
-)
-
-
-def decode_service_key(get) -> ServiceKey:
-    """``get`` is the nest's ``get_attr``; the kernel always dumps AF, PROTOCOL and ADDR."""
-    family = FAMILY_NAMES.get(get("IPVS_SVC_ATTR_AF"), "ipv4")
-    fwmark = get("IPVS_SVC_ATTR_FWMARK") or 0
-    if fwmark:
-        return ServiceKey(family=family, protocol="tcp", fwmark=fwmark)
-    protocol = PROTOCOL_NAMES.get(get("IPVS_SVC_ATTR_PROTOCOL"), str(get("IPVS_SVC_ATTR_PROTOCOL")))
-    address = address_text(family, get("IPVS_SVC_ATTR_ADDR"))
-    return ServiceKey(family=family, protocol=protocol, address=address, port=get("IPVS_SVC_ATTR_PORT") or 0)
-
-
-def decode_service(get) -> Service:
-    key = decode_service_key(get)
-    scheduler = get("IPVS_SVC_ATTR_SCHED_NAME") or ""
-    flags = get("IPVS_SVC_ATTR_FLAGS")
-    bits = flags["flags"] if flags else 0
-    persistent = bool(bits & nl.SVC_F_PERSISTENT)
-    netmask = get("IPVS_SVC_ATTR_NETMASK")
-    prefix = netmask_prefix(key.family, netmask) if netmask and persistent else HOST_PREFIX[key.family]
-    return Service(
-        key=key,
-        scheduler=scheduler,
-        scheduler_flags=_scheduler_flag_names(scheduler, bits),
-        persistent=persistent,
-        # the timeout only matters for persistence templates; ipvsadm -S shows it only then
-        persistence_timeout=(get("IPVS_SVC_ATTR_TIMEOUT") or 0) if persistent else 0,
-        persistence_netmask=prefix,
-        persistence_engine=get("IPVS_SVC_ATTR_PE_NAME") or "",
-        one_packet=bool(bits & nl.SVC_F_ONEPACKET),
-    )
-
-
 # --------------------------------------------------------------------------- real servers
 
 
@@ -433,7 +320,7 @@ class Dest:
     """A real server's configuration (what ``ipvsadm -a/-e`` sets)."""
 
     key: DestKey
-    forwarding_method: str = "route"
+    forwarding_method: str = DEFAULT_METHOD
     weight: int = 1
     upper_threshold: int = 0
     lower_threshold: int = 0
@@ -470,17 +357,17 @@ def build_dest(
 ) -> Dest:
     """Validate a real server for ``service`` and normalise it as ipvsadm does."""
     family, canonical = parse_address(address, "real server address")
-    method = forwarding_method or "route"
+    method = forwarding_method or DEFAULT_METHOD
     if method not in FORWARDING_METHODS:
         raise IpvsError("forwarding_method %r is not one of %s" % (method, ", ".join(FORWARDING_METHODS)))
     where = _ServerLabel(canonical, service)
-    if family != service.family and method != "tunnel":
+    if family != service.family and method != TUNNEL:
         raise IpvsError("%s: an %s real server behind an %s service needs forwarding_method tunnel, not %s" % (where, family, service.family, method))
     if family == "ipv6" and netaddr.IPAddress(canonical).is_link_local():
         raise IpvsError("%s: IPv6 link-local addresses cannot be real servers" % where)
     if port is not None and not 0 <= int(port) <= MAX_PORT:
         raise IpvsError("%s: port %s is out of range 0..%d" % (where, port, MAX_PORT))
-    if not service.is_fwmark and method in ("route", "tunnel"):
+    if not service.is_fwmark and method in (ROUTE, TUNNEL):
         # DR and TUN cannot rewrite the port: ipvsadm forces the service port, so do we
         port = service.port
     elif port is None:
@@ -512,7 +399,7 @@ class _ServerLabel:
 
 
 def _tunnel_options(where, method, tunnel_type, tunnel_port, tunnel_checksum) -> tuple:
-    if method != "tunnel":
+    if method != TUNNEL:
         given = [name for name, value in (("tunnel_type", tunnel_type), ("tunnel_port", tunnel_port), ("tunnel_checksum", tunnel_checksum)) if value]
         if given:
             raise IpvsError("%s: %s only apply to forwarding_method tunnel, not %s" % (where, ", ".join(given), method))
@@ -535,63 +422,10 @@ def _tunnel_options(where, method, tunnel_type, tunnel_port, tunnel_checksum) ->
     return kind, int(tunnel_port or 0), checksum
 
 
-def dest_id_attrs(dest: DestKey) -> list:
-    return [
-        ["IPVS_DEST_ATTR_ADDR", address_bytes(dest.family, dest.address)],
-        ["IPVS_DEST_ATTR_PORT", dest.port],
-        ["IPVS_DEST_ATTR_ADDR_FAMILY", FAMILIES[dest.family]],
-    ]
-
-
-def dest_attrs(dest: Dest) -> list:
-    """A full destination entry: FWD_METHOD, WEIGHT and both thresholds are mandatory."""
-    attrs = dest_id_attrs(dest.key)
-    attrs += [
-        ["IPVS_DEST_ATTR_FWD_METHOD", FORWARDING_METHODS[dest.forwarding_method]],
-        ["IPVS_DEST_ATTR_WEIGHT", dest.weight],
-        ["IPVS_DEST_ATTR_U_THRESH", dest.upper_threshold],
-        ["IPVS_DEST_ATTR_L_THRESH", dest.lower_threshold],
-    ]
-    if dest.forwarding_method == "tunnel":
-        attrs += [
-            ["IPVS_DEST_ATTR_TUN_TYPE", TUNNEL_TYPES[dest.tunnel_type]],
-            ["IPVS_DEST_ATTR_TUN_PORT", dest.tunnel_port],
-            ["IPVS_DEST_ATTR_TUN_FLAGS", TUNNEL_CHECKSUMS.get(dest.tunnel_checksum, 0)],
-        ]
-    return attrs
-
-
-def decode_dest(get, service_family: str) -> Dest:
-    family = FAMILY_NAMES.get(get("IPVS_DEST_ATTR_ADDR_FAMILY"), service_family)
-    method = FORWARDING_NAMES.get((get("IPVS_DEST_ATTR_FWD_METHOD") or 0) & nl.FWD_MASK, "masquerade")
-    key = DestKey(family, address_text(family, get("IPVS_DEST_ATTR_ADDR")), get("IPVS_DEST_ATTR_PORT") or 0)
-    tunnel = ("", 0, "")
-    if method == "tunnel":
-        kind = TUNNEL_TYPE_NAMES.get(get("IPVS_DEST_ATTR_TUN_TYPE") or 0, "ipip")
-        checksum = "" if kind == "ipip" else TUNNEL_CHECKSUM_NAMES.get(get("IPVS_DEST_ATTR_TUN_FLAGS") or 0, "csum")
-        tunnel = (kind, (get("IPVS_DEST_ATTR_TUN_PORT") or 0) if kind == "gue" else 0, checksum)
-    return Dest(
-        key,
-        method,
-        get("IPVS_DEST_ATTR_WEIGHT") or 0,
-        get("IPVS_DEST_ATTR_U_THRESH") or 0,
-        get("IPVS_DEST_ATTR_L_THRESH") or 0,
-        *tunnel,
-    )
-
-
 # --------------------------------------------------------------------------- observed state
 
 STATS_FIELDS = ("conns", "inpkts", "outpkts", "inbytes", "outbytes")
 RATE_FIELDS = ("cps", "inpps", "outpps", "inbps", "outbps")
-
-
-def decode_stats(nest) -> tuple[dict, dict]:
-    """Counters and rates from a STATS64 (or, on old kernels, STATS) nest."""
-    get = nest.get_attr if nest is not None else (lambda name: None)
-    stats = {name: get("IPVS_STATS_ATTR_" + name.upper()) or 0 for name in STATS_FIELDS}
-    rates = {name: get("IPVS_STATS_ATTR_" + name.upper()) or 0 for name in RATE_FIELDS}
-    return stats, rates
 
 
 @dataclass
@@ -626,22 +460,3 @@ class ServiceState:
         data = self.service.as_dict()
         data.update(stats=self.stats, rates=self.rates, servers=[self.dests[key].as_dict() for key in sorted(self.dests)])
         return data
-
-
-def decode_dest_state(nest, service_family: str) -> DestState:
-    get = nest.get_attr
-    stats, rates = decode_stats(get("IPVS_DEST_ATTR_STATS64") or get("IPVS_DEST_ATTR_STATS"))
-    return DestState(
-        dest=decode_dest(get, service_family),
-        active_connections=get("IPVS_DEST_ATTR_ACTIVE_CONNS") or 0,
-        inactive_connections=get("IPVS_DEST_ATTR_INACT_CONNS") or 0,
-        persistent_connections=get("IPVS_DEST_ATTR_PERSIST_CONNS") or 0,
-        stats=stats,
-        rates=rates,
-    )
-
-
-def decode_service_state(nest) -> ServiceState:
-    get = nest.get_attr
-    stats, rates = decode_stats(get("IPVS_SVC_ATTR_STATS64") or get("IPVS_SVC_ATTR_STATS"))
-    return ServiceState(service=decode_service(get), stats=stats, rates=rates)

@@ -15,7 +15,10 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils._model import (
     FAMILIES,
     HOST_PREFIX,
+    MASQUERADE,
     PROTOCOLS,
+    ROUTE,
+    TUNNEL,
     Dest,
     DestKey,
     Service,
@@ -27,7 +30,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._model import (
 _PROTOCOL_OPTION = {"tcp": "-t", "udp": "-u", "sctp": "--sctp-service"}
 # The kernel turns a real server whose address is local into "local": ipvsadm -Sn writes -g
 # for it, and -R gives it back to the kernel, which makes it local again.
-_METHOD_OPTION = {"route": "-g", "local": "-g", "tunnel": "-i", "masquerade": "-m"}
+_METHOD_OPTION = {ROUTE: "-g", "local": "-g", TUNNEL: "-i", MASQUERADE: "-m"}
 
 
 def service_address(key: ServiceKey) -> str:
@@ -59,7 +62,7 @@ def server_rule(service: ServiceKey, dest: Dest) -> str:
         words += ["-x", str(dest.upper_threshold)]
     if dest.lower_threshold:
         words += ["-y", str(dest.lower_threshold)]
-    if dest.forwarding_method == "tunnel":
+    if dest.forwarding_method == TUNNEL:
         words += ["--tun-type", dest.tunnel_type]
         if dest.tunnel_port:
             words += ["--tun-port", str(dest.tunnel_port)]

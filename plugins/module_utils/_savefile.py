@@ -26,12 +26,12 @@ _SERVICE_TYPES = {
     "--fwmark-service": "fwmark",
 }
 _METHODS = {
-    "-g": "route",
-    "--gatewaying": "route",
-    "-i": "tunnel",
-    "--ipip": "tunnel",
-    "-m": "masquerade",
-    "--masquerading": "masquerade",
+    "-g": model.ROUTE,
+    "--gatewaying": model.ROUTE,
+    "-i": model.TUNNEL,
+    "--ipip": model.TUNNEL,
+    "-m": model.MASQUERADE,
+    "--masquerading": model.MASQUERADE,
 }
 _CHECKSUMS = {"--tun-nocsum": "nocsum", "--tun-csum": "csum", "--tun-remcsum": "remcsum"}
 # option -> parameter name; each takes a value

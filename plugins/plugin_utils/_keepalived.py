@@ -23,11 +23,10 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 from ansible_collections.lvs.ipvs.plugins.plugin_utils import _topology as topology
 
-LB_KIND = {"route": "DR", "masquerade": "NAT", "tunnel": "TUN"}
 CHECKS = {"tcp": "TCP_CHECK", "http": "HTTP_GET", "https": "SSL_GET", "misc": "MISC_CHECK"}
 NOTIFY = ("master", "backup", "fault", "stop")
-# The keepalived-side keywords of the scheduler flags ipvs_table knows.
-SCHEDULER_FLAGS = ("sh-port", "sh-fallback", "mh-port", "mh-fallback", "flag-1", "flag-2", "flag-3")
+# keepalived takes the scheduler flags by the names ipvs_table uses.
+SCHEDULER_FLAGS = tuple(flag for flags in model.SCHEDULER_FLAGS.values() for flag in flags) + model.GENERIC_SCHEDULER_FLAGS
 IPVS_TRACK_SCRIPT = "lvs_ipvs_table"
 # A director is fit to be master only while its IPVS table holds services.
 # keepalived runs a script's words itself (no shell), so the pattern needs no quoting.
@@ -41,7 +40,7 @@ class KeepalivedError(topology.TopologyError):
 
 def service_identity(service: dict) -> dict:
     """The keys lvs.ipvs.ipvs_table's exclude option takes."""
-    return {key: service[key] for key in ("protocol", "address", "port", "fwmark", "family") if service.get(key) is not None}
+    return {key: service[key] for key in model.SERVICE_IDENTITY if service.get(key) is not None}
 
 
 # ----------------------------------------------------------------- from inventory
@@ -247,7 +246,7 @@ def _check_instance(instance: dict, where: str) -> None:
 
 
 def _check_virtual_server(server: dict, where: str) -> None:
-    methods = {item.get("forwarding_method", "route") for item in server.get("servers", [])}
+    methods = {item.get("forwarding_method", model.DEFAULT_METHOD) for item in server.get("servers", [])}
     if len(methods) > 1:
         raise KeepalivedError("%s: keepalived sets one forwarding method (lb_kind) per service, the servers use %s" % (where, ", ".join(sorted(methods))))
     for item in server.get("servers", []):
@@ -270,8 +269,8 @@ def _check_virtual_server(server: dict, where: str) -> None:
     if sorry is not None and (not isinstance(sorry, dict) or sorry.get("address") is None):
         raise KeepalivedError("%s.sorry_server needs an address (and a port)" % where)
     # what keepalived would otherwise change behind the inventory's back, with a warning in its log
-    method = next(iter(methods), "route")
-    if sorry and method != "masquerade" and sorry.get("port") not in (None, server.get("port")):
+    method = next(iter(methods), model.DEFAULT_METHOD)
+    if sorry and method != model.MASQUERADE and sorry.get("port") not in (None, server.get("port")):
         raise KeepalivedError(
             "%s.sorry_server.port %s: with %s the sorry server answers on the service's port %s (only masquerade can change it)"
             % (where, sorry["port"], method, server.get("port"))
@@ -493,13 +492,14 @@ def _render_instance(instance: dict, secret: str | None, where: str, name_of=Non
 
 def _render_virtual_server(server: dict, where: str) -> list:
     servers = server.get("servers", [])
-    method = servers[0].get("forwarding_method", "route") if servers else "route"
+    method = servers[0].get("forwarding_method", model.DEFAULT_METHOD) if servers else model.DEFAULT_METHOD
     check = server["health_check"]
     protocol = _choice(server.get("protocol", "tcp"), where + ".protocol", PROTOCOLS)
     body = [
         "delay_loop %d" % _integer(check.get("delay_loop", 6), where + ".health_check.delay_loop", 1, 86400),
-        "lb_algo %s" % _choice(server.get("scheduler", topology.DEFAULT_SCHEDULER), where + ".scheduler", model.SCHEDULERS),
-        "lb_kind %s" % LB_KIND[_choice(method, where + ".servers[0].forwarding_method", tuple(LB_KIND))],
+        "lb_algo %s" % _choice(server.get("scheduler", model.DEFAULT_SCHEDULER), where + ".scheduler", model.SCHEDULERS),
+        # keepalived's lb_kind takes LVS's own names of the methods
+        "lb_kind %s" % model.CONFIGURED_METHODS[_choice(method, where + ".servers[0].forwarding_method", tuple(model.CONFIGURED_METHODS))],
         "protocol %s" % protocol.upper(),
     ]
     body += [_choice(flag, where + ".scheduler_flags", SCHEDULER_FLAGS) for flag in server.get("scheduler_flags") or []]

@@ -21,33 +21,9 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
-SERVICE_KEYS = (
-    "protocol",
-    "address",
-    "port",
-    "fwmark",
-    "family",
-    "scheduler",
-    "scheduler_flags",
-    "persistent",
-    "persistence_timeout",
-    "persistence_netmask",
-    "persistence_engine",
-    "one_packet",
-    "state",
-)
-SERVER_KEYS = (
-    "port",
-    "forwarding_method",
-    "weight",
-    "upper_threshold",
-    "lower_threshold",
-    "tunnel_type",
-    "tunnel_port",
-    "tunnel_checksum",
-)
-METHODS = ("route", "tunnel", "masquerade")
-DEFAULT_SCHEDULER = "wlc"
+SERVICE_KEYS = model.SERVICE_IDENTITY + model.SERVICE_OPTIONS + ("state",)
+SERVER_KEYS = model.SERVER_OPTIONS
+METHODS = tuple(model.CONFIGURED_METHODS)
 # Devices that carry a real server's VIPs for tunnelled services: the fallback
 # devices the ipip and ip6_tunnel modules create in every network namespace.
 TUNNEL_DEVICES = {4: ("ipip", "tunl0"), 6: ("ip6_tunnel", "ip6tnl0")}
@@ -93,7 +69,7 @@ def _services(services, variable: str, host: str) -> list:
             raise TopologyError("%s needs an address (the VIP) or a fwmark" % where)
         if service.get("address") is not None:
             _ip(service["address"], where + ".address")
-        method = service.get("forwarding_method", "route")
+        method = service.get("forwarding_method", model.DEFAULT_METHOD)
         if method not in METHODS:
             raise TopologyError("%s.forwarding_method must be one of %s, got %r" % (where, ", ".join(METHODS), method))
         if not isinstance(service.get("servers", []), list):
@@ -114,7 +90,7 @@ def host_address(hostvars: dict, name: str, where: str):
 
 
 def _server_method(service: dict, server: dict) -> str:
-    return server.get("forwarding_method") or service.get("forwarding_method") or "route"
+    return server.get("forwarding_method") or service.get("forwarding_method") or model.DEFAULT_METHOD
 
 
 def _check_declared_method(hostvars: dict, name: str, method: str, where: str) -> None:
@@ -150,7 +126,6 @@ def _servers_of(service: dict, hostvars: dict, where: str):
 # The types lvs.ipvs.ipvs_table's argument spec gives these options before its model sees them.
 _INTEGERS = ("port", "fwmark", "persistence_timeout", "weight", "upper_threshold", "lower_threshold", "tunnel_port")
 _BOOLEANS = ("persistent", "one_packet")
-_SERVICE_OPTIONS = ("scheduler", "scheduler_flags", "persistent", "persistence_timeout", "persistence_netmask", "persistence_engine", "one_packet")
 
 
 def _typed(options: dict, where: str) -> dict:
@@ -175,10 +150,10 @@ def check_entry(entry: dict, where: str) -> None:
     on the controller, before any host changes."""
     service = _typed(entry, where)
     try:
-        key = model.service_key(*(service.get(name) for name in ("protocol", "address", "port", "fwmark", "family")))
+        key = model.service_key(*(service.get(name) for name in model.SERVICE_IDENTITY))
         if not _present(service):
             return
-        model.build_service(key, **{name: service.get(name) for name in _SERVICE_OPTIONS})
+        model.build_service(key, **{name: service.get(name) for name in model.SERVICE_OPTIONS})
         dests = []
         for index, server in enumerate(service["servers"]):
             spot = "%s.servers[%d]" % (where, index)
@@ -229,7 +204,7 @@ def _prefix(address) -> str:
 
 
 def _scheduler_modules(service: dict) -> list:
-    modules = ["ip_vs_%s" % service.get("scheduler", DEFAULT_SCHEDULER)]
+    modules = ["ip_vs_%s" % service.get("scheduler", model.DEFAULT_SCHEDULER)]
     if service.get("persistence_engine"):
         modules.append("ip_vs_pe_%s" % service["persistence_engine"])
     return modules
@@ -257,7 +232,7 @@ def director_network(services, host: str, vip_interface=None, networks=None, var
             if method is not None and (not isinstance(method, str) or method not in METHODS):
                 raise TopologyError("%s.servers[%d].forwarding_method must be one of %s, got %r" % (where, number, ", ".join(METHODS), method))
             methods.add(method)
-        if "masquerade" in methods or service.get("forwarding_method") == "masquerade":
+        if model.MASQUERADE in methods or service.get("forwarding_method") == model.MASQUERADE:
             family = vip.version if vip else (6 if service.get("family") == "ipv6" else 4)
             key = "net.ipv4.ip_forward" if family == 4 else "net.ipv6.conf.all.forwarding"
             sysctls[key] = "1"
@@ -339,7 +314,7 @@ def realserver_network(
     for vip, method, where in roles:
         if declared is not None and declared != method:
             raise TopologyError("%s sends to it by %s, but its realserver_method is %s" % (where, method, declared))
-        if method == "masquerade":
+        if method == model.MASQUERADE:
             family = vip.version if vip else 4
             if family not in gateways:
                 raise TopologyError(
@@ -352,9 +327,9 @@ def realserver_network(
         _carry_vip(vip, method, dr_interface, modules, sysctls, addresses)
     for index, extra in enumerate(extra_vips or []):
         vip = _ip(extra.get("address") if isinstance(extra, dict) else extra, "host '%s': realserver_vips[%d]" % (host, index))
-        method = extra.get("forwarding_method", "route") if isinstance(extra, dict) else "route"
+        method = extra.get("forwarding_method", model.DEFAULT_METHOD) if isinstance(extra, dict) else model.DEFAULT_METHOD
         _carry_vip(vip, method, dr_interface, modules, sysctls, addresses)
-    used = {family for vip, method, _where in roles if method == "masquerade" for family in [vip.version if vip else 4]}
+    used = {family for vip, method, _where in roles if method == model.MASQUERADE for family in [vip.version if vip else 4]}
     return {
         "modules": _unique(modules),
         "sysctls": sorted(sysctls.items()),
@@ -379,7 +354,7 @@ def _carry_vip(vip, method: str, dr_interface: str, modules: list, sysctls: dict
         # The VIP must not be answered in ARP on the shared segment: only the director may.
         sysctls["net.ipv4.conf.all.arp_ignore"] = "1"
         sysctls["net.ipv4.conf.all.arp_announce"] = "2"
-    if method == "tunnel":
+    if method == model.TUNNEL:
         module, device = TUNNEL_DEVICES[vip.version]
         modules.append(module)
         if vip.version == 4:
@@ -398,6 +373,6 @@ def realserver_entries(services, hostvars: dict, host: str, variable: str = "lvs
     for _where, service, server, address, method in _entries_for_host(services, hostvars, host, variable):
         server_options = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
         server_options.update(address=str(address), forwarding_method=method)
-        service_id = {key: service[key] for key in ("protocol", "address", "port", "fwmark", "family") if service.get(key) is not None}
+        service_id = {key: service[key] for key in model.SERVICE_IDENTITY if service.get(key) is not None}
         entries.append({"service": service_id, "server": server_options, "label": service_label(service)})
     return entries

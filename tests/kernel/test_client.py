@@ -10,6 +10,7 @@ from conftest import ipvsadm
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
+from ansible_collections.lvs.ipvs.plugins.module_utils import _wire as wire
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
 WEB = model.service_key("tcp", "192.0.2.1", 80)
@@ -181,10 +182,10 @@ def test_lean_dump_decodes_as_pyroute2_decodes_the_same_kernel_replies(client):
     ours = client.service_states()
     theirs = {}
     for reply in client._request(nl.CMD_GET_SERVICE, dump=True):
-        state = model.decode_service_state(reply.get_attr("IPVS_CMD_ATTR_SERVICE"))
-        selector = [["IPVS_CMD_ATTR_SERVICE", {"attrs": model.service_id_attrs(state.service.key)}]]
+        state = wire.decode_service_state(reply.get_attr("IPVS_CMD_ATTR_SERVICE"))
+        selector = [["IPVS_CMD_ATTR_SERVICE", {"attrs": wire.service_id_attrs(state.service.key)}]]
         for dest_reply in client._request(nl.CMD_GET_DEST, selector, dump=True):
-            dest = model.decode_dest_state(dest_reply.get_attr("IPVS_CMD_ATTR_DEST"), state.service.key.family)
+            dest = wire.decode_dest_state(dest_reply.get_attr("IPVS_CMD_ATTR_DEST"), state.service.key.family)
             state.dests[dest.dest.key] = dest
         theirs[state.service.key] = state
     assert len(ours) == len(TABLE) + 3

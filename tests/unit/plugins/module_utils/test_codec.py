@@ -13,6 +13,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
+from ansible_collections.lvs.ipvs.plugins.module_utils import _wire as wire
 
 FAMILY_ID = 0x1D
 SEQ = 4711
@@ -76,7 +77,7 @@ def test_control_attributes_encode_to_pyroute2s_bytes():
         ["IPVS_DAEMON_ATTR_MCAST_IFN", "eth1"],
         ["IPVS_DAEMON_ATTR_SYNC_ID", 9],
         ["IPVS_DAEMON_ATTR_SYNC_MAXLEN", 1472],
-        ["IPVS_DAEMON_ATTR_MCAST_GROUP6", model.address_bytes("ipv6", "ff02::12")],
+        ["IPVS_DAEMON_ATTR_MCAST_GROUP6", wire.address_bytes("ipv6", "ff02::12")],
         ["IPVS_DAEMON_ATTR_MCAST_PORT", 8848],
         ["IPVS_DAEMON_ATTR_MCAST_TTL", 3],
     ]
@@ -95,12 +96,12 @@ LEGACY_STATS = [["IPVS_STATS_ATTR_" + name, index + 1] for index, name in enumer
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.key.label())
 def test_service_reply_decodes_as_pyroute2_decodes_it(service):
-    nest = [*model.service_attrs(service), ["IPVS_SVC_ATTR_STATS", {"attrs": LEGACY_STATS}], ["IPVS_SVC_ATTR_STATS64", {"attrs": STATS}]]
+    nest = [*wire.service_attrs(service), ["IPVS_SVC_ATTR_STATS", {"attrs": LEGACY_STATS}], ["IPVS_SVC_ATTR_STATS64", {"attrs": STATS}]]
     data = reply_bytes("IPVS_CMD_ATTR_SERVICE", nest)
     reference = nl.ipvs_msg(data)
     reference.decode()
-    theirs = model.decode_service_state(reference.get_attr("IPVS_CMD_ATTR_SERVICE"))
-    ours = model.decode_service_state(lean_decode(data).get_attr("IPVS_CMD_ATTR_SERVICE"))
+    theirs = wire.decode_service_state(reference.get_attr("IPVS_CMD_ATTR_SERVICE"))
+    ours = wire.decode_service_state(lean_decode(data).get_attr("IPVS_CMD_ATTR_SERVICE"))
     assert ours == theirs
     assert ours.service == service
     assert ours.stats["inbytes"] == 3 * 2**33 + 1
@@ -109,12 +110,12 @@ def test_service_reply_decodes_as_pyroute2_decodes_it(service):
 @pytest.mark.parametrize("service_key,dest", DESTS, ids=[dest.key.label() for _key, dest in DESTS])
 def test_dest_reply_decodes_as_pyroute2_decodes_it(service_key, dest):
     counters = [["IPVS_DEST_ATTR_ACTIVE_CONNS", 3], ["IPVS_DEST_ATTR_INACT_CONNS", 4], ["IPVS_DEST_ATTR_PERSIST_CONNS", 5]]
-    nest = model.dest_attrs(dest) + counters + [["IPVS_DEST_ATTR_STATS64", {"attrs": STATS}]]
+    nest = wire.dest_attrs(dest) + counters + [["IPVS_DEST_ATTR_STATS64", {"attrs": STATS}]]
     data = reply_bytes("IPVS_CMD_ATTR_DEST", nest)
     reference = nl.ipvs_msg(data)
     reference.decode()
-    theirs = model.decode_dest_state(reference.get_attr("IPVS_CMD_ATTR_DEST"), service_key.family)
-    ours = model.decode_dest_state(lean_decode(data).get_attr("IPVS_CMD_ATTR_DEST"), service_key.family)
+    theirs = wire.decode_dest_state(reference.get_attr("IPVS_CMD_ATTR_DEST"), service_key.family)
+    ours = wire.decode_dest_state(lean_decode(data).get_attr("IPVS_CMD_ATTR_DEST"), service_key.family)
     assert ours == theirs
     assert ours.dest == dest
     assert (ours.active_connections, ours.inactive_connections, ours.persistent_connections) == (3, 4, 5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.module_utils import _wire as wire
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
 V4 = model.service_key("tcp", "192.0.2.1", 80)
@@ -85,7 +86,7 @@ def test_bad_services(key, kwargs, message):
 def test_scheduler_flags_are_sorted_and_deduplicated():
     service = model.build_service(V4, "sh", ["sh-port", "sh-fallback", "sh-port"])
     assert service.scheduler_flags == ("sh-fallback", "sh-port")
-    assert model.service_flag_bits(service) == 0x8 | 0x10
+    assert wire.service_flag_bits(service) == 0x8 | 0x10
 
 
 def test_netmask_forms():
@@ -145,3 +146,19 @@ def test_labels():
     assert V4.label() == "TCP 192.0.2.1:80"
     assert V6.label() == "UDP [2001:db8::1]:53"
     assert model.service_key(fwmark=3, family="ipv6").label() == "FWM 3 IPv6"
+
+
+def test_every_forwarding_method_has_its_kernel_number():
+    assert set(wire.FORWARDING) == set(model.FORWARDING_METHODS)
+    assert set(wire.TUNNEL_TYPES) == set(model.TUNNEL_TYPES)
+    assert set(wire.TUNNEL_CHECKSUMS) == set(model.TUNNEL_CHECKSUMS)
+
+
+def test_the_model_needs_no_netlink():
+    # the controller imports it (filters, role preflights) without pyroute2
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(model))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert "_netlink" not in imported and "_wire" not in imported

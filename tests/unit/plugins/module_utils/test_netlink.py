@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
+from ansible_collections.lvs.ipvs.plugins.module_utils import _wire as wire
 
 
 def roundtrip(attrs, cmd=nl.CMD_NEW_SERVICE, cls=None):
@@ -37,29 +38,29 @@ SERVICES = [
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.key.label())
 def test_service_roundtrip(service):
-    decoded = roundtrip([["IPVS_CMD_ATTR_SERVICE", {"attrs": model.service_attrs(service)}]])
+    decoded = roundtrip([["IPVS_CMD_ATTR_SERVICE", {"attrs": wire.service_attrs(service)}]])
     assert decoded["cmd"] == nl.CMD_NEW_SERVICE
     nest = decoded.get_attr("IPVS_CMD_ATTR_SERVICE")
-    assert model.decode_service(nest.get_attr) == service
+    assert wire.decode_service(nest.get_attr) == service
 
 
 def test_ipv4_netmask_is_the_be32_mask_and_ipv6_a_host_order_prefix():
     # what the kernel expects: nla_get_be32() compared with 128 for IPv6
-    assert model.netmask_bytes("ipv4", 24) == bytes([255, 255, 255, 0])
-    assert model.netmask_bytes("ipv6", 64) == struct.pack("=I", 64)
-    assert model.netmask_prefix("ipv6", struct.pack("=I", 128)) == 128
-    assert model.netmask_prefix("ipv4", b"\xff\xff\x00\x00") == 16
+    assert wire.netmask_bytes("ipv4", 24) == bytes([255, 255, 255, 0])
+    assert wire.netmask_bytes("ipv6", 64) == struct.pack("=I", 64)
+    assert wire.netmask_prefix("ipv6", struct.pack("=I", 128)) == 128
+    assert wire.netmask_prefix("ipv4", b"\xff\xff\x00\x00") == 16
 
 
 def test_addresses_travel_as_16_byte_nf_inet_addr():
     key = model.service_key("tcp", "192.0.2.1", 80)
-    addr = dict(model.service_id_attrs(key))["IPVS_SVC_ATTR_ADDR"]
+    addr = dict(wire.service_id_attrs(key))["IPVS_SVC_ATTR_ADDR"]
     assert addr == bytes([192, 0, 2, 1]) + bytes(12)
 
 
 def test_ports_are_big_endian_on_the_wire():
     service = SERVICES[0]
-    decoded = roundtrip([["IPVS_CMD_ATTR_SERVICE", {"attrs": model.service_attrs(service)}]])
+    decoded = roundtrip([["IPVS_CMD_ATTR_SERVICE", {"attrs": wire.service_attrs(service)}]])
     raw = bytes(decoded.data)
     assert struct.pack(">H", 80) in raw
 
@@ -76,28 +77,28 @@ DESTS = [
 
 @pytest.mark.parametrize("dest", DESTS, ids=lambda d: d.key.label())
 def test_dest_roundtrip(dest):
-    decoded = roundtrip([["IPVS_CMD_ATTR_DEST", {"attrs": model.dest_attrs(dest)}]], cmd=nl.CMD_NEW_DEST)
+    decoded = roundtrip([["IPVS_CMD_ATTR_DEST", {"attrs": wire.dest_attrs(dest)}]], cmd=nl.CMD_NEW_DEST)
     nest = decoded.get_attr("IPVS_CMD_ATTR_DEST")
-    assert model.decode_dest(nest.get_attr, "ipv4") == dest
+    assert wire.decode_dest(nest.get_attr, "ipv4") == dest
 
 
 def test_tunnel_port_is_be16():
     dest = DESTS[2]
-    decoded = roundtrip([["IPVS_CMD_ATTR_DEST", {"attrs": model.dest_attrs(dest)}]], cmd=nl.CMD_NEW_DEST)
+    decoded = roundtrip([["IPVS_CMD_ATTR_DEST", {"attrs": wire.dest_attrs(dest)}]], cmd=nl.CMD_NEW_DEST)
     assert struct.pack(">H", 6080) in bytes(decoded.data)
 
 
 def test_stats64_and_counters_decode():
     stats64 = [["IPVS_STATS_ATTR_CONNS", 2**40], ["IPVS_STATS_ATTR_INBYTES", 2**63], ["IPVS_STATS_ATTR_CPS", 9]]
     attrs = [
-        *model.dest_attrs(DESTS[0]),
+        *wire.dest_attrs(DESTS[0]),
         ["IPVS_DEST_ATTR_ACTIVE_CONNS", 3],
         ["IPVS_DEST_ATTR_INACT_CONNS", 4],
         ["IPVS_DEST_ATTR_PERSIST_CONNS", 5],
         ["IPVS_DEST_ATTR_STATS64", {"attrs": stats64}],
     ]
     decoded = roundtrip([["IPVS_CMD_ATTR_DEST", {"attrs": attrs}]], cmd=nl.CMD_GET_DEST)
-    state = model.decode_dest_state(decoded.get_attr("IPVS_CMD_ATTR_DEST"), "ipv4")
+    state = wire.decode_dest_state(decoded.get_attr("IPVS_CMD_ATTR_DEST"), "ipv4")
     assert (state.active_connections, state.inactive_connections, state.persistent_connections) == (3, 4, 5)
     assert state.stats["conns"] == 2**40
     assert state.stats["inbytes"] == 2**63
@@ -112,7 +113,7 @@ def test_daemon_attributes_roundtrip():
         ["IPVS_DAEMON_ATTR_MCAST_IFN", "eth1"],
         ["IPVS_DAEMON_ATTR_SYNC_ID", 7],
         ["IPVS_DAEMON_ATTR_SYNC_MAXLEN", 1472],
-        ["IPVS_DAEMON_ATTR_MCAST_GROUP6", model.address_bytes("ipv6", "ff02::81")],
+        ["IPVS_DAEMON_ATTR_MCAST_GROUP6", wire.address_bytes("ipv6", "ff02::81")],
         ["IPVS_DAEMON_ATTR_MCAST_PORT", 8848],
         ["IPVS_DAEMON_ATTR_MCAST_TTL", 2],
     ]
@@ -146,10 +147,10 @@ def test_hashed_flag_from_a_dump_is_ignored():
     service = SERVICES[0]
     attrs = [
         attr if attr[0] != "IPVS_SVC_ATTR_FLAGS" else ["IPVS_SVC_ATTR_FLAGS", {"flags": nl.SVC_F_HASHED, "mask": 0xFFFFFFFF}]
-        for attr in model.service_attrs(service)
+        for attr in wire.service_attrs(service)
     ]
     decoded = roundtrip([["IPVS_CMD_ATTR_SERVICE", {"attrs": attrs}]], cmd=nl.CMD_GET_SERVICE)
-    assert model.decode_service(decoded.get_attr("IPVS_CMD_ATTR_SERVICE").get_attr) == service
+    assert wire.decode_service(decoded.get_attr("IPVS_CMD_ATTR_SERVICE").get_attr) == service
 
 
 def test_every_command_of_ip_vs_h_is_declared():
@@ -160,20 +161,20 @@ def test_every_command_of_ip_vs_h_is_declared():
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.key.label())
 def test_new_and_set_service_carry_the_four_mandatory_attributes(service):
     # the kernel refuses NEW/SET_SERVICE with EINVAL when any of these is missing
-    names = [attr[0] for attr in model.service_attrs(service)]
+    names = [attr[0] for attr in wire.service_attrs(service)]
     for mandatory in ("IPVS_SVC_ATTR_SCHED_NAME", "IPVS_SVC_ATTR_FLAGS", "IPVS_SVC_ATTR_TIMEOUT", "IPVS_SVC_ATTR_NETMASK"):
         assert mandatory in names
 
 
 def test_flags_are_sent_with_a_full_mask():
     # the kernel merges flags through the mask: a full mask clears what we do not set
-    flags = dict(model.service_attrs(SERVICES[0]))["IPVS_SVC_ATTR_FLAGS"]
+    flags = dict(wire.service_attrs(SERVICES[0]))["IPVS_SVC_ATTR_FLAGS"]
     assert flags == {"flags": 0, "mask": 0xFFFFFFFF}
 
 
 @pytest.mark.parametrize("dest", DESTS, ids=lambda d: d.key.label())
 def test_new_and_set_dest_carry_the_mandatory_attributes(dest):
-    names = [attr[0] for attr in model.dest_attrs(dest)]
+    names = [attr[0] for attr in wire.dest_attrs(dest)]
     for mandatory in (
         "IPVS_DEST_ATTR_ADDR",
         "IPVS_DEST_ATTR_PORT",

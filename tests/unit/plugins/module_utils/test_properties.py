@@ -14,6 +14,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils import _savefile as savefile
 from ansible_collections.lvs.ipvs.plugins.module_utils import _table as table_utils
+from ansible_collections.lvs.ipvs.plugins.module_utils import _wire as wire
 from ansible_collections.lvs.ipvs.plugins.module_utils._rules import render_table
 
 FAMILY_ID, SEQ = 0x1D, 4711
@@ -62,9 +63,9 @@ def test_the_lean_codec_agrees_with_pyroute2_and_reads_its_own_bytes(pair):
         assert ours == _pyroute2_bytes(cmd, attrs)
         decoded = _lean_decode(ours)
         if op.server is None:
-            assert model.decode_service(decoded.get_attr("IPVS_CMD_ATTR_SERVICE").get_attr) == service
+            assert wire.decode_service(decoded.get_attr("IPVS_CMD_ATTR_SERVICE").get_attr) == service
         else:
-            assert model.decode_dest(decoded.get_attr("IPVS_CMD_ATTR_DEST").get_attr, service.key.family) == dest
+            assert wire.decode_dest(decoded.get_attr("IPVS_CMD_ATTR_DEST").get_attr, service.key.family) == dest
 
 
 def _desired(table: plan.Table, purge: bool, absent=(), excluded=frozenset()) -> table_utils.DesiredTable:
