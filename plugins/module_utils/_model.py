@@ -60,7 +60,8 @@ GENERIC_SCHEDULER_FLAGS = ("flag-1", "flag-2", "flag-3")
 # modules' arguments, the inventory's lvs_services, the save file's parser).
 SERVICE_IDENTITY = ("protocol", "address", "port", "fwmark", "family")
 SERVICE_OPTIONS = ("scheduler", "scheduler_flags", "persistent", "persistence_timeout", "persistence_netmask", "persistence_engine", "one_packet")
-SERVER_OPTIONS = ("port", "forwarding_method", "weight", "upper_threshold", "lower_threshold", "tunnel_type", "tunnel_port", "tunnel_checksum")
+TUNNEL_OPTIONS = ("tunnel_type", "tunnel_port", "tunnel_checksum")
+SERVER_OPTIONS = ("port", "forwarding_method", "weight", "upper_threshold", "lower_threshold", *TUNNEL_OPTIONS)
 
 MAX_PORT = 65535
 MAX_FWMARK = 0xFFFFFFFF
@@ -400,7 +401,7 @@ class _ServerLabel:
 
 def _tunnel_options(where, method, tunnel_type, tunnel_port, tunnel_checksum) -> tuple:
     if method != TUNNEL:
-        given = [name for name, value in (("tunnel_type", tunnel_type), ("tunnel_port", tunnel_port), ("tunnel_checksum", tunnel_checksum)) if value]
+        given = [name for name, value in zip(TUNNEL_OPTIONS, (tunnel_type, tunnel_port, tunnel_checksum)) if value]
         if given:
             raise IpvsError("%s: %s only apply to forwarding_method tunnel, not %s" % (where, ", ".join(given), method))
         return "", 0, ""

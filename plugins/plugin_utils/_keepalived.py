@@ -250,7 +250,7 @@ def _check_virtual_server(server: dict, where: str) -> None:
     if len(methods) > 1:
         raise KeepalivedError("%s: keepalived sets one forwarding method (lb_kind) per service, the servers use %s" % (where, ", ".join(sorted(methods))))
     for item in server.get("servers", []):
-        tunnel = [key for key in ("tunnel_type", "tunnel_port", "tunnel_checksum") if item.get(key) is not None]
+        tunnel = [key for key in model.TUNNEL_OPTIONS if item.get(key) is not None]
         if tunnel:
             raise KeepalivedError("%s: %s of a health-checked service are not rendered for keepalived; leave them out" % (where, ", ".join(tunnel)))
         if item.get("port") is None and server.get("fwmark") is None and server.get("port") is None:
