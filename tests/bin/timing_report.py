@@ -52,6 +52,14 @@ def main(folder: Path) -> None:
             "%s: %d playbooks, %.0f s in playbooks: %d module runs %.0f s (%.1f s each), controller tasks %.0f s"
             % (layer, len(mine), sum(row["seconds"] for row in mine), runs, module, module / max(runs, 1), sum(row["controller_seconds"] for row in mine))
         )
+        actions: dict = {}
+        for row in mine:
+            for action, (count, seconds) in row.get("by_action", {}).items():
+                tally = actions.setdefault(action, [0, 0.0])
+                tally[0] += count
+                tally[1] += seconds
+        heaviest = sorted(actions.items(), key=lambda item: -item[1][1])[:8]
+        print("  by action: " + ", ".join("%s %d x %.0f s" % (action.replace("ansible.builtin.", ""), count, seconds) for action, (count, seconds) in heaviest))
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ class CallbackModule(CallbackBase):
         self._task = None
         self._task_started = 0.0
         self._totals = {"module_runs": 0, "module_seconds": 0.0, "controller_tasks": 0, "controller_seconds": 0.0}
+        self._by_action: dict = {}  # action -> [tasks, seconds]
         self._playbook = ""
 
     def v2_playbook_on_start(self, playbook):
@@ -82,7 +83,11 @@ class CallbackModule(CallbackBase):
         if self._task is None:
             return
         spent = time.monotonic() - self._task_started
-        if _fqcn(self._task.action) in CONTROLLER_ACTIONS:
+        action = _fqcn(self._task.action)
+        tally = self._by_action.setdefault(action, [0, 0.0])
+        tally[0] += 1
+        tally[1] += spent
+        if action in CONTROLLER_ACTIONS:
             self._totals["controller_tasks"] += 1
             self._totals["controller_seconds"] += spent
         else:
@@ -105,6 +110,7 @@ class CallbackModule(CallbackBase):
             strategy=C.DEFAULT_STRATEGY,
             seconds=round(time.monotonic() - self._started, 1),
         )
+        summary["by_action"] = {action: [count, round(seconds, 1)] for action, (count, seconds) in sorted(self._by_action.items())}
         summary["module_seconds"] = round(summary["module_seconds"], 1)
         summary["controller_seconds"] = round(summary["controller_seconds"], 1)
         sys.stderr.write(
