@@ -11,7 +11,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 ALONE="ipvs_load conntrack_tuning"
-LANES=${LVS_IPVS_LANES:-"ipvs_service ipvs_table|ipvs_info ipvs_server ipvs_timeouts ipvs_sync_daemon examples"}
+LANES=${LVS_IPVS_LANES:-"examples ipvs_service|ipvs_info ipvs_server ipvs_timeouts ipvs_sync_daemon ipvs_table"}
 status=0
 
 # $1 lane name, $2... targets: run them in a network namespace of the lane's own
