@@ -1,6 +1,10 @@
 # Shared settings of the test scripts (sourced, not run).
 # shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+# Busy and total jiffies of all CPUs since boot: two readings tell how busy a phase kept them.
+cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+# $1 $2 busy and total at the start, $3 $4 at the end: "N% busy"
+cpu_busy() { echo "$((100 * ($3 - $1) / ($4 - $2 + 1)))% busy"; }
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
 PYTHON=${PYTHON:-python3}

@@ -10,8 +10,6 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 out="${LVS_IPVS_OUT:-/tmp}/layers"
 mkdir -p "$out"
 status=0
-# busy and total jiffies of all CPUs: how much of the guest's CPUs a layer used
-cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
 for spec in "$@"; do
   name=${spec%%:*} args=()
   [[ $spec == *:* ]] && IFS=, read -r -a args <<< "${spec#*:}"
@@ -22,7 +20,7 @@ for spec in "$@"; do
   read -r busy1 total1 < <(cpu_jiffies)
   echo "$rc" > "$out/$name.rc"
   echo $((SECONDS - started)) > "$out/$name.seconds"
-  log "layer $name: exit $rc after $((SECONDS - started)) s, the guest's $(nproc) CPUs $((100 * (busy1 - busy0) / (total1 - total0 + 1)))% busy"
+  log "layer $name: exit $rc after $((SECONDS - started)) s, the guest's $(nproc) CPUs $(cpu_busy "$busy0" "$total0" "$busy1" "$total1")"
   ((rc == 0)) || status=1
 done
 exit $status

@@ -49,7 +49,7 @@ started=$SECONDS
 log "targets run alone: $((SECONDS - started)) s"
 
 started=$SECONDS
-read -r busy0 total0 < <(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+read -r busy0 total0 < <(cpu_jiffies)
 pids=()
 IFS='|' read -r -a lanes <<< "$LANES"
 for i in "${!lanes[@]}"; do
@@ -61,6 +61,6 @@ done
 for pid in "${pids[@]}"; do
   wait "$pid" || status=1
 done
-read -r busy1 total1 < <(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
-log "integration lanes: $((SECONDS - started)) s, the guest's $(nproc) CPUs $((100 * (busy1 - busy0) / (total1 - total0 + 1)))% busy"
+read -r busy1 total1 < <(cpu_jiffies)
+log "integration lanes: $((SECONDS - started)) s, the guest's $(nproc) CPUs $(cpu_busy "$busy0" "$total0" "$busy1" "$total1")"
 exit $status
