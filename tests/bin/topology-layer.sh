@@ -16,6 +16,9 @@ scenarios=("$@")
 # and controller work, goes to the log and to timing/topology.jsonl.
 ANSIBLE_STRATEGY_PLUGINS="$("$VENV/bin/python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')/plugins/strategy"
 export ANSIBLE_STRATEGY_PLUGINS ANSIBLE_STRATEGY=${LVS_IPVS_STRATEGY:-mitogen_linear}
+# Mitogen starts its interpreter in a container within the connection timeout; in the
+# emulated guest, with several containers at once, that took longer than the default 10 s.
+export ANSIBLE_TIMEOUT=60
 export ANSIBLE_CALLBACK_PLUGINS="$ROOT/tests/bin/callback" LVS_IPVS_TIMING="${LVS_IPVS_OUT:-/tmp}/timing/topology.jsonl"
 mkdir -p "$(dirname "$LVS_IPVS_TIMING")"
 
