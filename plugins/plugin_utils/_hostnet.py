@@ -16,6 +16,7 @@ import re
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _topology as topology
 from ansible_collections.lvs.ipvs.plugins.plugin_utils._topology import TopologyError
 
 _NAME = re.compile(r"[a-z0-9_-]{1,64}\Z")
@@ -26,13 +27,8 @@ _SYSCTL_VALUE = re.compile(r"(loose|[0-9]{1,10}( [0-9]{1,10}){0,3})\Z")
 _PATH = re.compile(r"/[A-Za-z0-9_.+@%,:=-]+(/[A-Za-z0-9_.+@%,:=-]+)*\Z")
 
 
-def _shown(value) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 def _refuse(where: str, value, what: str):
-    raise TopologyError("%s must be %s, got %r" % (where, what, _shown(value)))
+    raise TopologyError("%s must be %s, got %r" % (where, what, topology.shown(value)))
 
 
 def _pair(item, where: str) -> tuple:

@@ -310,7 +310,7 @@ PROTOCOLS = ("tcp", "udp", "sctp")
 
 def _name(value, where: str) -> str:
     if not isinstance(value, str) or not _NAME.match(value):
-        raise KeepalivedError("%s must be a name of 1-64 letters, digits, '_', '.' or '-', got %r" % (where, _shown(value)))
+        raise KeepalivedError("%s must be a name of 1-64 letters, digits, '_', '.' or '-', got %r" % (where, topology.shown(value)))
     return value
 
 
@@ -321,12 +321,14 @@ def _integer(value, where: str, low: int, high: int) -> int:
 def _quoted(value, where: str) -> str:
     """A string in keepalived's double quotes: no character that could end it, the line or a block."""
     if not isinstance(value, str) or not value:
-        raise KeepalivedError("%s must be a non-empty string, got %r" % (where, _shown(value)))
+        raise KeepalivedError("%s must be a non-empty string, got %r" % (where, topology.shown(value)))
     if len(value) > MAX_QUOTED:
         raise KeepalivedError("%s is %d characters long; keepalived reads at most %d here" % (where, len(value), MAX_QUOTED))
     bad = sorted({c for c in value if c in _NOT_IN_QUOTES or not c.isprintable()})
     if bad:
-        raise KeepalivedError("%s contains %s, which keepalived.conf cannot carry in a quoted string: %r" % (where, ", ".join(map(repr, bad)), _shown(value)))
+        raise KeepalivedError(
+            "%s contains %s, which keepalived.conf cannot carry in a quoted string: %r" % (where, ", ".join(map(repr, bad)), topology.shown(value))
+        )
     return '"%s"' % value
 
 
@@ -337,7 +339,7 @@ def _command(value, where: str) -> str:
     if shell:
         raise KeepalivedError(
             "%s contains %s: keepalived runs the command's words without a shell; put pipes, lists and "
-            "substitutions into a script file and name that file, got %r" % (where, ", ".join(map(repr, shell)), _shown(value))
+            "substitutions into a script file and name that file, got %r" % (where, ", ".join(map(repr, shell)), topology.shown(value))
         )
     return quoted
 
@@ -346,7 +348,7 @@ def _ip(value, where: str) -> str:
     try:
         return str(ipaddress.ip_address(str(value).strip("[]")))
     except ValueError:
-        raise KeepalivedError("%s must be an IP address, got %r" % (where, _shown(value))) from None
+        raise KeepalivedError("%s must be an IP address, got %r" % (where, topology.shown(value))) from None
 
 
 def _interface(value, where: str) -> str:
@@ -358,13 +360,13 @@ def _interface(value, where: str) -> str:
 
 def _choice(value, where: str, choices) -> str:
     if value not in choices:
-        raise KeepalivedError("%s must be one of %s, got %r" % (where, ", ".join(choices), _shown(value)))
+        raise KeepalivedError("%s must be one of %s, got %r" % (where, ", ".join(choices), topology.shown(value)))
     return value
 
 
 def _match(value, where: str, pattern, what: str) -> str:
     if not isinstance(value, str) or not pattern.match(value):
-        raise KeepalivedError("%s must be %s, got %r" % (where, what, _shown(value)))
+        raise KeepalivedError("%s must be %s, got %r" % (where, what, topology.shown(value)))
     return value
 
 
@@ -372,18 +374,12 @@ def _vip(value, where: str) -> str:
     """A virtual_ipaddress line: ADDRESS[/PREFIX] [dev IFNAME]."""
     words = str(value).split()
     if len(words) not in (1, 3) or (len(words) == 3 and words[1] != "dev"):
-        raise KeepalivedError("%s must be ADDRESS[/PREFIX] [dev INTERFACE], got %r" % (where, _shown(value)))
+        raise KeepalivedError("%s must be ADDRESS[/PREFIX] [dev INTERFACE], got %r" % (where, topology.shown(value)))
     try:
         address = ipaddress.ip_interface(words[0]).with_prefixlen
     except ValueError:
-        raise KeepalivedError("%s: %r is not an address with an optional /prefix" % (where, _shown(words[0]))) from None
+        raise KeepalivedError("%s: %r is not an address with an optional /prefix" % (where, topology.shown(words[0]))) from None
     return address if len(words) == 1 else "%s dev %s" % (address, _interface(words[2], where + " (dev)"))
-
-
-def _shown(value):
-    """A value as an error message shows it: long ones cut, so a 10k string stays readable."""
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _section(head: str, body: list) -> list:
@@ -410,7 +406,7 @@ def render(config: dict, auth_pass: str | None = None) -> str:
     defs.setdefault("script_user", "root")
     defs.setdefault("enable_script_security", True)
     for key in sorted(defs, key=str):
-        where = "keepalived_global_defs.%s" % _shown(key)
+        where = "keepalived_global_defs.%s" % topology.shown(key)
         _match(key, where, _GLOBAL_KEY, "a keepalived keyword (lower-case letters, digits and '_')")
         value = defs[key]
         if value is True:

@@ -33,6 +33,19 @@ class TopologyError(ValueError):
     """The inventory describes a topology that cannot be deployed."""
 
 
+def shown(value) -> str:
+    """A value as an error message shows it: long ones cut, so a 10k string stays readable."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _method(method, where: str) -> str:
+    """A forwarding method an operator may configure; ``where`` names the variable."""
+    if not isinstance(method, str) or method not in METHODS:
+        raise TopologyError("%s.forwarding_method must be one of %s, got %r" % (where, ", ".join(METHODS), method))
+    return method
+
+
 def _ip(value, where: str):
     try:
         return ipaddress.ip_address(str(value).strip("[]"))
@@ -69,9 +82,7 @@ def _services(services, variable: str, host: str) -> list:
             raise TopologyError("%s needs an address (the VIP) or a fwmark" % where)
         if service.get("address") is not None:
             _ip(service["address"], where + ".address")
-        method = service.get("forwarding_method", model.DEFAULT_METHOD)
-        if method not in METHODS:
-            raise TopologyError("%s.forwarding_method must be one of %s, got %r" % (where, ", ".join(METHODS), method))
+        _method(service.get("forwarding_method", model.DEFAULT_METHOD), where)
         if not isinstance(service.get("servers", []), list):
             raise TopologyError("%s.servers must be a list" % where)
     return services
@@ -109,9 +120,7 @@ def _servers_of(service: dict, hostvars: dict, where: str):
             raise TopologyError("%s must be a dict" % spot)
         if (server.get("host") is None) == (server.get("address") is None):
             raise TopologyError("%s needs exactly one of host (an inventory host) or address" % spot)
-        method = _server_method(service, server)
-        if method not in METHODS:
-            raise TopologyError("%s.forwarding_method must be one of %s, got %r" % (spot, ", ".join(METHODS), method))
+        method = _method(_server_method(service, server), spot)
         name = server.get("host")
         if name is not None and not isinstance(name, str):
             raise TopologyError("%s.host must be the name of an inventory host, got %r" % (spot, name))
@@ -228,10 +237,8 @@ def director_network(services, host: str, vip_interface=None, networks=None, var
         vip = _ip(service["address"], where) if service.get("address") is not None else None
         methods = set()
         for number, server in enumerate(service.get("servers", [])):
-            method = _server_method(service, server) if isinstance(server, dict) else None
-            if method is not None and (not isinstance(method, str) or method not in METHODS):
-                raise TopologyError("%s.servers[%d].forwarding_method must be one of %s, got %r" % (where, number, ", ".join(METHODS), method))
-            methods.add(method)
+            if isinstance(server, dict):
+                methods.add(_method(_server_method(service, server), "%s.servers[%d]" % (where, number)))
         if model.MASQUERADE in methods or service.get("forwarding_method") == model.MASQUERADE:
             family = vip.version if vip else (6 if service.get("family") == "ipv6" else 4)
             key = "net.ipv4.ip_forward" if family == 4 else "net.ipv6.conf.all.forwarding"
