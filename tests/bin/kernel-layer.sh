@@ -11,7 +11,9 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 ALONE="ipvs_load conntrack_tuning"
-LANES=${LVS_IPVS_LANES:-"examples ipvs_service|ipvs_info ipvs_server ipvs_timeouts ipvs_sync_daemon ipvs_table"}
+# Balanced by the targets' measured times (timing/kernel.jsonl): examples, on the plain
+# module path, takes as long as the other six together under Mitogen.
+LANES=${LVS_IPVS_LANES:-"examples|ipvs_service ipvs_info ipvs_server ipvs_timeouts ipvs_sync_daemon ipvs_table"}
 status=0
 
 # $1 lane name, $2... targets: run them in a network namespace of the lane's own
@@ -36,10 +38,13 @@ if (($#)); then
   exit $status
 fi
 
+# lvs-ipvs-net is a shell script: its tests run once, under the newer series.
 for venv in "$VENV_PYROUTE2_07" "$VENV"; do
   version=$("$venv/bin/python" -c 'import pyroute2; print(pyroute2.__version__)')
   started=$SECONDS
-  (cd "$ROOT" && PYTHONPATH="$COLLECTIONS_PATH" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/kernel) || status=1
+  skip=()
+  [[ $venv == "$VENV" ]] || skip=(--ignore=tests/kernel/test_host_script.py)
+  (cd "$ROOT" && PYTHONPATH="$COLLECTIONS_PATH" "$venv/bin/python" -m pytest -q -p no:cacheprovider "${skip[@]}" tests/kernel) || status=1
   log "netlink core with pyroute2 $version: $((SECONDS - started)) s"
 done
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 
@@ -30,7 +31,9 @@ options:
     ini: [{section: callback_lvs_timing, key: output}]
     env: [{name: LVS_IPVS_TIMING}]
   label:
-    description: What the summary calls the run (a target, a scenario step).
+    description: >-
+      What the summary calls the run (a scenario step); by default the playbook's name
+      without the random suffix ansible-test gives it, which is the target's name.
     ini: [{section: callback_lvs_timing, key: label}]
     env: [{name: LVS_IPVS_TIMING_LABEL}]
 """
@@ -55,6 +58,10 @@ CONTROLLER_ACTIONS = frozenset(
         "pause",
     )
 )
+
+
+# ansible-test runs target T as a playbook named T-XXXXXXXX.yml.
+_ANSIBLE_TEST_SUFFIX = re.compile(r"-[a-z0-9_]{8}\.yml$")
 
 
 def _fqcn(action: str) -> str:
@@ -106,7 +113,7 @@ class CallbackModule(CallbackBase):
         summary = dict(
             self._totals,
             playbook=self._playbook,
-            label=self.get_option("label") or self._playbook,
+            label=self.get_option("label") or _ANSIBLE_TEST_SUFFIX.sub("", self._playbook),
             strategy=C.DEFAULT_STRATEGY,
             seconds=round(time.monotonic() - self._started, 1),
         )
