@@ -4,8 +4,8 @@
 # namespace, file system and IPVS table, carrying real HTTP through the VIP.
 #   tests/bin/topology-layer.sh                two lanes side by side (LVS_IPVS_TOPOLOGY_LANES)
 #   tests/bin/topology-layer.sh SCENARIO...    these scenarios, one after another
-# Each lane is a network namespace of its own with its own podman storage, networks
-# and SSH connections, so two labs with the same addresses and container names run
+# Each lane is a network and mount namespace of its own with its own podman storage,
+# locks, networks and SSH connections, so two labs with the same addresses and container names run
 # at once: the failover scenario mostly waits for VRRP timers and the others for
 # interpreters, and one lane alone left the guest's second CPU half idle.
 # The lab's environment comes from lab-env.sh; results go to $LVS_IPVS_OUT/topology.
@@ -47,6 +47,8 @@ run_scenarios() {
 if [[ ${1:-} == --in-lane ]]; then
   shift
   ip link set lo up
+  # podman's locks live in POSIX shared memory (/dev/shm/libpod_lock), one set per machine.
+  mount -t tmpfs -o size=64M tmpfs /dev/shm
   run_scenarios "$@"
   exit
 fi
@@ -63,7 +65,7 @@ else
     # shellcheck disable=SC2086 # a lane is a list of scenario names
     (
       started=$SECONDS
-      LVS_LAB_PODMAN_DIR="$PODMAN_DIR/lane$i" unshare --net -- "$0" --in-lane ${lanes[$i]} 2>&1 | sed -u "s/^/[topology$i] /"
+      LVS_LAB_PODMAN_DIR="$PODMAN_DIR/lane$i" unshare --net --mount --propagation private -- "$0" --in-lane ${lanes[$i]} 2>&1 | sed -u "s/^/[topology$i] /"
       rc=${PIPESTATUS[0]}
       log "lane topology$i (${lanes[$i]}): exit $rc after $((SECONDS - started)) s"
       exit "$rc"
