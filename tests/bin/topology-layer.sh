@@ -47,8 +47,11 @@ run_scenarios() {
 if [[ ${1:-} == --in-lane ]]; then
   shift
   ip link set lo up
-  # podman's locks live in POSIX shared memory (/dev/shm/libpod_lock), one set per machine.
+  # Two places podman keeps per machine, whatever its configuration: the locks in POSIX
+  # shared memory (/dev/shm/libpod_lock) and the networks' address allocations
+  # (/run/containers/networks).
   mount -t tmpfs -o size=64M tmpfs /dev/shm
+  mkdir -p /run/containers && mount -t tmpfs -o size=64M tmpfs /run/containers
   run_scenarios "$@"
   exit
 fi
