@@ -5,7 +5,6 @@
 # LVS_IPVS_NO_KEEPALIVED_CHECK=1 turns the check off, saying so.
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import subprocess
@@ -15,31 +14,32 @@ import pytest
 
 from ansible_collections.lvs.ipvs.plugins.plugin_utils import _keepalived as keepalived
 
-NAMESPACE = "lvs-unit-keepalived-%d" % os.getpid()
 INTERFACES = ("eth0", "eth1", "eth2")
+# A namespace that lives as long as this process: a helper holds it and ends when its
+# standard input closes, however the test process ends (pytest-xdist's workers under
+# ansible-test skip the session's clean-up).
+_HOLDER = "ip link add eth0 type veth peer name eth1 && ip link add eth2 type veth peer name peer2 && echo ready && exec cat >/dev/null"
 _state: dict = {}
 
 
 def _namespace() -> str:
-    """The namespace with the renderings' interfaces, made on first use."""
-    if "namespace" not in _state:
+    """The network namespace with the renderings' interfaces, made on first use."""
+    if "holder" not in _state:
         if shutil.which("keepalived") is None or os.geteuid() != 0:
             pytest.fail("keepalived -t reads every rendering: run as root with keepalived installed, or set LVS_IPVS_NO_KEEPALIVED_CHECK=1")
-        subprocess.run(["ip", "netns", "add", NAMESPACE], check=True)
-        atexit.register(subprocess.run, ["ip", "netns", "del", NAMESPACE], check=False)
-        for index in range(0, len(INTERFACES), 2):
-            pair = INTERFACES[index : index + 2] if index + 1 < len(INTERFACES) else (INTERFACES[index], "peer%d" % index)
-            subprocess.run(["ip", "-n", NAMESPACE, "link", "add", pair[0], "type", "veth", "peer", "name", pair[1]], check=True)
-        _state["namespace"] = NAMESPACE
+        holder = subprocess.Popen(["unshare", "--net", "--", "sh", "-c", _HOLDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if holder.stdout.readline().strip() != "ready":
+            pytest.fail("could not make a network namespace with %s for keepalived -t" % ", ".join(INTERFACES))
+        _state["holder"] = holder
         _state["checked"] = 0
-    return _state["namespace"]
+    return "/proc/%d/ns/net" % _state["holder"].pid
 
 
 def keepalived_accepts(text: str) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".conf") as config:
         config.write(text)
         config.flush()
-        done = subprocess.run(["ip", "netns", "exec", _namespace(), "keepalived", "-t", "-f", config.name], capture_output=True, text=True, check=False)
+        done = subprocess.run(["nsenter", "--net=" + _namespace(), "keepalived", "-t", "-f", config.name], capture_output=True, text=True, check=False)
     _state["checked"] += 1
     assert done.returncode == 0, "keepalived -t refused a rendering (exit %d):\n%s\n--- rendering:\n%s" % (done.returncode, done.stderr + done.stdout, text)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ipvs_strategies import dests, service_keys, services, tables
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _codec as codec
 from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
@@ -16,6 +15,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _savefile as savef
 from ansible_collections.lvs.ipvs.plugins.module_utils import _table as table_utils
 from ansible_collections.lvs.ipvs.plugins.module_utils import _wire as wire
 from ansible_collections.lvs.ipvs.plugins.module_utils._rules import render_table
+from ansible_collections.lvs.ipvs.tests.unit.plugins.module_utils.ipvs_strategies import dests, service_keys, services, tables
 
 FAMILY_ID, SEQ = 0x1D, 4711
 

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# ansible-test sanity on a staged copy of the collection (it must sit in
-# ansible_collections/lvs/ipvs). Sanity tools live in venvs ansible-test makes itself.
+# ansible-test on a staged copy of the collection (it must sit in
+# ansible_collections/lvs/ipvs), in venvs ansible-test makes itself: sanity's tools, and
+# for units what tests/unit/requirements.txt names.
+#   tests/bin/ansible-test.sh sanity|units [ARGS...]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 export PATH="$VENV/bin:$PATH"
-stage="$CACHE/sanity"
+command=$1
+shift
+stage="$CACHE/ansible-test"
 dest="$stage/ansible_collections/lvs/ipvs"
 mkdir -p "$dest"
 rsync -a --delete --exclude '.venv*' --exclude .cache --exclude .git --exclude tests/output "$ROOT/" "$dest/"
@@ -18,4 +22,4 @@ pip_version=$(sed -n "s/^ *pip='\(.*\)',$/\1/p" "$("$VENV/bin/python" -c 'import
 mkdir -p "$HOME/.ansible/test/cache"
 cp "$ROOT/tests/bin/get_pip_offline.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 python_version=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-ansible-test sanity --venv --python "$python_version" --color no "$@"
+ansible-test "$command" --venv --python "$python_version" --color no "$@"
