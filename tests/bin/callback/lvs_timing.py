@@ -102,7 +102,7 @@ class CallbackModule(CallbackBase):
             self._totals["module_seconds"] += spent
         self._task = None
 
-    def v2_playbook_on_task_start(self, task, is_conditional):
+    def v2_playbook_on_task_start(self, task, is_conditional=False):
         self._close_task()
         self._task, self._task_started = task, time.monotonic()
 
