@@ -15,9 +15,10 @@ VENV_PYROUTE2_07=${LVS_IPVS_VENV07:-$ROOT/.venv-pyroute2-0.7}
 VENV_LINT=${LVS_IPVS_VENV_LINT:-$ROOT/.venv-lint}
 VENV_DOCS=${LVS_IPVS_VENV_DOCS:-$ROOT/.venv-docs}
 [[ -d $CACHE ]] || mkdir -p "$CACHE"
-# The collection importable as ansible_collections.lvs.ipvs without copying it.
-COLLECTIONS_PATH="$CACHE/collections"
-if [[ ! -L $COLLECTIONS_PATH/ansible_collections/lvs/ipvs ]]; then
+# The collection importable as ansible_collections.lvs.ipvs without copying it (or
+# LVS_IPVS_COLLECTIONS_PATH: a staged copy).
+COLLECTIONS_PATH=${LVS_IPVS_COLLECTIONS_PATH:-$CACHE/collections}
+if [[ -z ${LVS_IPVS_COLLECTIONS_PATH:-} && ! -L $COLLECTIONS_PATH/ansible_collections/lvs/ipvs ]]; then
   mkdir -p "$COLLECTIONS_PATH/ansible_collections/lvs"
   ln -sfn "$ROOT" "$COLLECTIONS_PATH/ansible_collections/lvs/ipvs"
 fi
