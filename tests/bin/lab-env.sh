@@ -7,7 +7,7 @@ LAB="$CACHE/lab"
 PODMAN_DIR=${LVS_LAB_PODMAN_DIR:-/tmp/lvs-lab-podman}
 
 mkdir -p "$PODMAN_DIR"
-if [[ ${LVS_IPVS_IN_VM:-0} == 1 && $(stat -f -c %T "$PODMAN_DIR") != tmpfs ]]; then
+if [[ ${LVS_IPVS_IN_VM:-0} == 1 ]] && ! mountpoint -q "$PODMAN_DIR"; then
   mount -t tmpfs -o size=8G tmpfs "$PODMAN_DIR"
 fi
 mkdir -p "$PODMAN_DIR"/{root,runroot,net,tmp,etc}
@@ -42,8 +42,7 @@ install -m 600 "$LAB/id_ed25519" "$LVS_LAB_SSH_KEY"
 modprobe -a ip_vs ipip ip6_tunnel
 
 started=$SECONDS
-# A lane of the topology layer finds the root file system its parent unpacked.
-export LVS_LAB_ROOTFS=${LVS_LAB_ROOTFS:-$PODMAN_DIR/rootfs}
+export LVS_LAB_ROOTFS="$PODMAN_DIR/rootfs"
 if [[ ! -x $LVS_LAB_ROOTFS/usr/sbin/sshd ]]; then
   mkdir -p "$LVS_LAB_ROOTFS"
   tar -C "$LVS_LAB_ROOTFS" -xf "$LAB/rootfs.tar"

@@ -102,7 +102,7 @@ tail -n +1 -F "$rw/guest.log" 2>/dev/null &
 tailer=$!
 log "booting $ver under QEMU (no KVM)"
 PATH="$VENV/bin:$PATH" vng --disable-kvm --verbose --run "$CACHE/kernel/$ver/vmlinuz" \
-  --memory "${LVS_IPVS_VM_MEMORY:-6G}" --cpus "${LVS_IPVS_VM_CPUS:-2}" --rwdir "$rw" \
+  --memory "${LVS_IPVS_VM_MEMORY:-4G}" --cpus "${LVS_IPVS_VM_CPUS:-2}" --rwdir "$rw" \
   --exec "bash $ROOT/tests/bin/guest.sh $rw ${py[0]}" > "$CACHE/vm-console.log" 2>&1 || true
 sleep 1
 kill "$tailer" 2>/dev/null || true
