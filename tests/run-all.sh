@@ -42,7 +42,8 @@ lint() {
 }
 
 # The built tarball installs (over any copy the machine already has), documents every
-# module, filter and role it ships, and a module runs from it.
+# module, filter and role it ships, a module runs from it, and an execution environment
+# can be built with it.
 package() {
   local work rc=0
   work=$(mktemp -d)
@@ -65,6 +66,15 @@ package() {
   done
   ANSIBLE_COLLECTIONS_PATH="$work/installed" "$VENV/bin/ansible" localhost -m lvs.ipvs.ipvs_info -a 'gather=info' \
     -e ansible_python_interpreter="$VENV/bin/python" 2>/dev/null | grep -q '"loaded"' || rc=1
+  # The execution environment: ansible-builder makes the build context from the tarball,
+  # and the context's own introspection (what the image build installs) finds only the
+  # controller's needs in the installed collection.
+  cp "$work"/lvs-ipvs-*.tar.gz "$work/lvs-ipvs.tar.gz" && cp "$ROOT/tests/ee/execution-environment.yml" "$work/" &&
+    (cd "$work" && "$VENV_LINT/bin/ansible-builder" create -f execution-environment.yml -c context >/dev/null) || rc=1
+  local needs
+  needs=$("$VENV_LINT/bin/python" "$work/context/_build/scripts/introspect.py" introspect "$work/installed" 2>&1) || rc=1
+  [[ $needs == *"netaddr>=0.8  # from collection lvs.ipvs"* && $needs != *pyroute2* && $needs != *ipvsadm* ]] ||
+    { log "the execution environment would install more (or less) than the controller needs: $needs"; rc=1; }
   rm -rf "$work"
   return $rc
 }
