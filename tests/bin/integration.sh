@@ -8,7 +8,7 @@
 # than half as much in the emulated guest: docs/testing.md), except those in
 # LVS_IPVS_PLAIN_TARGETS, which keep Ansible's own AnsiballZ path covered: between
 # them every module runs that way too. Consecutive targets of one strategy share one
-# ansible-test run: its own start-up costs about 50 s in the guest.
+# ansible-test run: its own start-up costs about 25 s in the guest (docs/testing.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
