@@ -18,7 +18,10 @@ INTERFACES = ("eth0", "eth1", "eth2")
 # A namespace that lives as long as this process: a helper holds it and ends when its
 # standard input closes, however the test process ends (pytest-xdist's workers under
 # ansible-test skip the session's clean-up).
-_HOLDER = "ip link add eth0 type veth peer name eth1 && ip link add eth2 type veth peer name peer2 && echo ready && exec cat >/dev/null"
+# Veth pairs of the interfaces, the last one paired with a peer of its own if it has no
+# partner.
+_PAIRS = [(INTERFACES[index], INTERFACES[index + 1] if index + 1 < len(INTERFACES) else "peer%d" % index) for index in range(0, len(INTERFACES), 2)]
+_HOLDER = " && ".join(["ip link add %s type veth peer name %s" % pair for pair in _PAIRS] + ["echo ready", "exec cat >/dev/null"])
 _state: dict = {}
 
 
