@@ -9,11 +9,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PATH="$VENV/bin:$PATH"
 command=$1
 shift
-stage="$CACHE/ansible-test"
-dest="$stage/ansible_collections/lvs/ipvs"
-mkdir -p "$dest"
-rsync -a --delete --exclude '.venv*' --exclude .cache --exclude .git --exclude tests/output "$ROOT/" "$dest/"
-cd "$dest"
+stage_collection "$CACHE/ansible-test" --delete
+cd "$CACHE/ansible-test/ansible_collections/lvs/ipvs"
 # git is how ansible-test lists the files of a collection
 git init -q . && git add -A >/dev/null
 # ansible-test bootstraps pip in its venvs with a script from a host this machine

@@ -22,3 +22,13 @@ if [[ -z ${LVS_IPVS_COLLECTIONS_PATH:-} && ! -L $COLLECTIONS_PATH/ansible_collec
   mkdir -p "$COLLECTIONS_PATH/ansible_collections/lvs"
   ln -sfn "$ROOT" "$COLLECTIONS_PATH/ansible_collections/lvs/ipvs"
 fi
+# $1 a folder: the collection copied to $1/ansible_collections/lvs/ipvs, where
+# ansible-test and a collections path look for it, without venvs, caches, git or
+# build output; further arguments are rsync options (--delete).
+stage_collection() {
+  local dest="$1/ansible_collections/lvs/ipvs"
+  shift
+  mkdir -p "$dest"
+  rsync -a "$@" --exclude '.venv*' --exclude .cache --exclude .git --exclude tests/output --exclude docs/_build \
+    "$ROOT/" "$dest/"
+}

@@ -12,9 +12,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # and roles again: the layers run from a copy in the guest's memory.
 if [[ ${LVS_IPVS_IN_VM:-0} == 1 && -z ${LVS_IPVS_COLLECTIONS_PATH:-} ]]; then
   stage=/tmp/lvs-ipvs-stage
-  mkdir -p "$stage/ansible_collections/lvs/ipvs"
-  rsync -a --exclude '.venv*' --exclude .cache --exclude .git --exclude tests/output --exclude docs/_build \
-    "$ROOT/" "$stage/ansible_collections/lvs/ipvs/"
+  stage_collection "$stage"
   export LVS_IPVS_CACHE=$CACHE LVS_IPVS_VENV=$VENV LVS_IPVS_VENV07=$VENV_PYROUTE2_07 LVS_IPVS_COLLECTIONS_PATH=$stage
   exec "$stage/ansible_collections/lvs/ipvs/tests/bin/guest-layers.sh" "$@"
 fi

@@ -16,10 +16,8 @@ export PATH="$VENV/bin:$PATH"
 PLAIN=" ${LVS_IPVS_PLAIN_TARGETS:-ipvs_load conntrack_tuning examples} "
 
 stage=$(mktemp -d /tmp/lvs-ipvs-it.XXXXXX)
-dest="$stage/ansible_collections/lvs/ipvs"
-mkdir -p "$dest"
-rsync -a --exclude '.venv*' --exclude .cache --exclude .git --exclude tests/output "$ROOT/" "$dest/"
-cd "$dest"
+stage_collection "$stage"
+cd "$stage/ansible_collections/lvs/ipvs"
 mitogen=$(python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')
 log "ansible-test integration on $(uname -r), $(python -c 'import pyroute2; print("pyroute2", pyroute2.__version__)')"
 mkdir -p "${LVS_IPVS_OUT:-/tmp}/timing"
