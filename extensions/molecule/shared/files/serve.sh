@@ -1,0 +1,17 @@
+#!/bin/sh
+# A real server's services in the lab, started by one command (each podman exec costs
+# seconds in the emulated test VM): the page that names this host, then a web server,
+# or an echo server (PORT:echo), on each port.
+#   sh /lab/bin/serve.sh NAME PORT[:echo]...
+set -e
+name=$1
+shift
+mkdir -p /srv/lab
+echo "$name" > /srv/lab/index.html
+for spec in "$@"; do
+  case $spec in
+    *:echo) python3 /lab/bin/echo.py "${spec%:echo}" & ;;
+    *) python3 -m http.server "$spec" --directory /srv/lab & ;;
+  esac
+done
+wait
