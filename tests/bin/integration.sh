@@ -5,9 +5,10 @@
 # Called inside the VM by tests/bin/vm.sh, or directly on a host whose kernel has IPVS.
 #   tests/bin/integration.sh TARGET...
 # Targets run under Mitogen's persistent-interpreter strategy (a module run costs less
-# than half as much in the emulated guest: docs/testing.md), except those in
-# LVS_IPVS_PLAIN_TARGETS, which keep Ansible's own AnsiballZ path covered: between
-# them (ipvs_load runs each IPVS module) every module runs that way too. Consecutive targets of one strategy share one
+# than half as much in the emulated guest: docs/testing.md; tests/bin/strategy has it
+# without Mitogen's CPU pinning), except those in LVS_IPVS_PLAIN_TARGETS, which keep
+# Ansible's own AnsiballZ path covered: between them (ipvs_load runs each IPVS module)
+# every module runs that way too. Consecutive targets of one strategy share one
 # ansible-test run: its own start-up costs about 25 s in the guest (docs/testing.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,7 +19,6 @@ PLAIN=" ${LVS_IPVS_PLAIN_TARGETS:-ipvs_load conntrack_tuning} "
 stage=$(mktemp -d /tmp/lvs-ipvs-it.XXXXXX)
 stage_collection "$stage"
 cd "$stage/ansible_collections/lvs/ipvs"
-mitogen=$(python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')
 log "ansible-test integration on $(uname -r), $(python -c 'import pyroute2; print("pyroute2", pyroute2.__version__)')"
 mkdir -p "${LVS_IPVS_OUT:-/tmp}/timing"
 # $1 strategy, $2... targets: one ansible-test run
@@ -28,7 +28,7 @@ run_targets() {
   # ansible-test reads the targets' Ansible configuration from this file.
   cat > tests/integration/integration.cfg <<CFG
 [defaults]
-strategy_plugins = $mitogen/plugins/strategy
+strategy_plugins = $ROOT/tests/bin/strategy
 strategy = $strategy
 callback_plugins = $ROOT/tests/bin/callback
 [callback_lvs_timing]
@@ -44,7 +44,7 @@ CFG
 
 status=0 batch=() batch_strategy=""
 for target in "$@"; do
-  strategy=mitogen_linear
+  strategy=lvs_mitogen_linear
   [[ $PLAIN == *" $target "* ]] && strategy=linear
   if [[ $strategy != "$batch_strategy" && ${#batch[@]} -gt 0 ]]; then
     run_targets "$batch_strategy" "${batch[@]}" || status=1

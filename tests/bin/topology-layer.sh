@@ -14,8 +14,9 @@ scenarios=("$@")
 # of an interpreter start per task (docs/testing.md). The kernel layer keeps
 # Ansible's plain module path covered. Each playbook's time, split into module runs
 # and controller work, goes to the log and to timing/topology.jsonl.
-ANSIBLE_STRATEGY_PLUGINS="$("$VENV/bin/python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')/plugins/strategy"
-export ANSIBLE_STRATEGY_PLUGINS ANSIBLE_STRATEGY=${LVS_IPVS_STRATEGY:-mitogen_linear}
+# (tests/bin/strategy: mitogen_linear without its CPU pinning, which kept the
+# controller, its workers and their ssh on one of the guest's two CPUs).
+export ANSIBLE_STRATEGY_PLUGINS="$ROOT/tests/bin/strategy" ANSIBLE_STRATEGY=${LVS_IPVS_STRATEGY:-lvs_mitogen_linear}
 # Mitogen starts its interpreter in a container within the connection timeout; in the
 # emulated guest, with several containers at once, that took longer than the default 10 s.
 export ANSIBLE_TIMEOUT=60
