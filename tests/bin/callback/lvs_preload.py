@@ -7,9 +7,9 @@ filter or test loads every builtin filter and test file, and for one of the
 collection's filters the filter file and the plugin_utils model behind it: about
 0.1 s on a real machine, 2 to 3 s in the suite's emulated guest, paid again by
 every set_fact and assert of the roles' preflight. Loaded here, in the process the
-workers are forked from, they inherit it. What the filters compute
-and every error they raise are the same; an import error still fails the task that
-uses the filter. It needs no enabling: the suite puts its folder on callback_plugins.
+workers are forked from, they inherit it. What the filters compute and every error
+they raise are the same; an import error still fails the task that uses the filter.
+It needs no enabling: the suite puts its folder on callback_plugins.
 """
 
 from __future__ import annotations
