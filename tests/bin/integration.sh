@@ -7,14 +7,14 @@
 # Targets run under Mitogen's persistent-interpreter strategy (a module run costs less
 # than half as much in the emulated guest: docs/testing.md; tests/bin/strategy has it
 # without Mitogen's CPU pinning), except those in LVS_IPVS_PLAIN_TARGETS, which keep
-# Ansible's own AnsiballZ path covered: between them (ipvs_load runs each IPVS module)
-# every module runs that way too. Consecutive targets of one strategy share one
-# ansible-test run: its own start-up costs about 25 s in the guest (docs/testing.md).
+# Ansible's own AnsiballZ path covered: ipvs_load runs every module that way.
+# Consecutive targets of one strategy share one ansible-test run: its own start-up
+# costs about 25 s in the guest (docs/testing.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 export PATH="$VENV/bin:$PATH"
-PLAIN=" ${LVS_IPVS_PLAIN_TARGETS:-ipvs_load conntrack_tuning} "
+PLAIN=" ${LVS_IPVS_PLAIN_TARGETS:-ipvs_load} "
 
 stage=$(mktemp -d /tmp/lvs-ipvs-it.XXXXXX)
 stage_collection "$stage"
