@@ -26,17 +26,18 @@ def main(folder: Path) -> None:
         print("timing: no playbook timings in %s" % folder)
         return
     print(
-        "%-9s %-22s %-16s %-15s %8s %7s %9s %8s %9s"
-        % ("layer", "target/scenario", "playbook", "strategy", "seconds", "modules", "module s", "ctl tasks", "ctl s")
+        "%-9s %-22s %-16s %-15s %8s %8s %7s %9s %8s %9s"
+        % ("layer", "target/scenario", "playbook", "strategy", "start-up", "seconds", "modules", "module s", "ctl tasks", "ctl s")
     )
     for row in data:
         print(
-            "%-9s %-22s %-16s %-15s %8.0f %7d %9.0f %8d %9.0f"
+            "%-9s %-22s %-16s %-15s %8.0f %8.0f %7d %9.0f %8d %9.0f"
             % (
                 row["layer"],
                 row["label"],
                 row["playbook"],
                 row["strategy"],
+                row.get("startup_seconds", 0),
                 row["seconds"],
                 row["module_runs"],
                 row["module_seconds"],
@@ -49,8 +50,17 @@ def main(folder: Path) -> None:
         runs = sum(row["module_runs"] for row in mine)
         module = sum(row["module_seconds"] for row in mine)
         print(
-            "%s: %d playbooks, %.0f s in playbooks: %d module runs %.0f s (%.1f s each), controller tasks %.0f s"
-            % (layer, len(mine), sum(row["seconds"] for row in mine), runs, module, module / max(runs, 1), sum(row["controller_seconds"] for row in mine))
+            "%s: %d playbooks, %.0f s of start-up, %.0f s in playbooks: %d module runs %.0f s (%.1f s each), controller tasks %.0f s"
+            % (
+                layer,
+                len(mine),
+                sum(row.get("startup_seconds", 0) for row in mine),
+                sum(row["seconds"] for row in mine),
+                runs,
+                module,
+                module / max(runs, 1),
+                sum(row["controller_seconds"] for row in mine),
+            )
         )
         actions: dict = {}
         for row in mine:
