@@ -21,6 +21,10 @@ export ANSIBLE_STRATEGY_PLUGINS="$ROOT/tests/bin/strategy" ANSIBLE_STRATEGY=${LV
 # emulated guest, with several containers at once, that took longer than the default 10 s.
 export ANSIBLE_TIMEOUT=60
 export ANSIBLE_CALLBACK_PLUGINS="$ROOT/tests/bin/callback" LVS_IPVS_TIMING="${LVS_IPVS_OUT:-/tmp}/timing/topology.jsonl"
+# Molecule asks ansible-playbook for its version before every playbook: answered once.
+LVS_LAB_ANSIBLE_PLAYBOOK=$(command -v ansible-playbook)
+LVS_LAB_PLAYBOOK_VERSION=$(mktemp)
+export LVS_LAB_ANSIBLE_PLAYBOOK LVS_LAB_PLAYBOOK_VERSION PATH="$ROOT/tests/bin/molecule-path:$PATH"
 mkdir -p "$(dirname "$LVS_IPVS_TIMING")"
 
 status=0
