@@ -24,6 +24,7 @@ export ANSIBLE_CALLBACK_PLUGINS="$ROOT/tests/bin/callback" LVS_IPVS_TIMING="${LV
 # Molecule asks ansible-playbook for its version before every playbook: answered once.
 LVS_LAB_ANSIBLE_PLAYBOOK=$(command -v ansible-playbook)
 LVS_LAB_PLAYBOOK_VERSION=$(mktemp)
+trap 'rm -f "$LVS_LAB_PLAYBOOK_VERSION"' EXIT
 export LVS_LAB_ANSIBLE_PLAYBOOK LVS_LAB_PLAYBOOK_VERSION PATH="$ROOT/tests/bin/molecule-path:$PATH"
 mkdir -p "$(dirname "$LVS_IPVS_TIMING")"
 
