@@ -107,18 +107,42 @@ layer_spec() {
 }
 
 guest_layers() {
-  local specs=() out="$CACHE/out" name started=$SECONDS
+  local specs=() out="$CACHE/out" name started=$SECONDS share="" ports=() vm
   if [[ " $LAYERS " == *" kernel "* ]]; then specs+=("$(layer_spec kernel "${targets[@]}")"); fi
-  if [[ " $LAYERS " == *" topology "* ]]; then specs+=("$(layer_spec topology "${scenarios[@]}")"); fi
-  ((${#specs[@]})) || return 0
   if [[ " $LAYERS " == *" topology "* ]]; then
-    "$ROOT/tests/bin/lab-image.sh" >/dev/null || { failed+=(topology); return; }
+    # In the VM the guest serves the lab and the host runs the controller: lab-service.sh.
+    if kernel_has_ipvs; then
+      specs+=("$(layer_spec topology "${scenarios[@]}")")
+    else
+      share=$(mktemp -d "$CACHE/lab-share.XXXXXX")
+      specs+=("lab:$share")
+    fi
+  fi
+  ((${#specs[@]})) || return 0
+  if [[ -n $lab_image ]]; then
+    wait "$lab_image" || { log "the lab image was not built"; failed+=(topology); return; }
   fi
   rm -rf "$out"
   log "=== ${specs[*]} (one boot)"
-  LVS_IPVS_VM_OUT="$out" "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/guest-layers.sh" "${specs[@]}" || true
+  if [[ -z $share ]]; then
+    LVS_IPVS_VM_OUT="$out" "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/guest-layers.sh" "${specs[@]}" || true
+  else
+    mapfile -t ports < <("$VENV/bin/python" -c '
+import socket
+sockets = [socket.socket() for _ in range(2)]
+for s in sockets:
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])')
+    LVS_IPVS_VM_SHARE=$share LVS_IPVS_VM_FORWARDS="${ports[0]}:8080 ${ports[1]}:2222" LVS_IPVS_VM_OUT="$out" \
+      "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/guest-layers.sh" "${specs[@]}" &
+    vm=$!
+    topology_on_host "$share" "${ports[@]}" "$vm" "$out"
+    wait "$vm" || true
+    rm -rf "$share"
+  fi
   for spec in "${specs[@]}"; do
     name=${spec%%:*}
+    [[ $name != lab ]] || continue
     took[$name]=$(cat "$out/layers/$name.seconds" 2>/dev/null || echo 0)
     [[ $(cat "$out/layers/$name.rc" 2>/dev/null) == 0 ]] || failed+=("$name")
   done
@@ -126,11 +150,42 @@ guest_layers() {
   [[ ! -d $out/timing ]] || "$VENV/bin/python" "$ROOT/tests/bin/timing_report.py" "$out/timing" >&2
 }
 
+# $1 the folder shared with the guest, $2 $3 the host's ports of its podman service and
+# SSH jump, $4 the VM's process, $5 the results folder: once the guest serves the lab,
+# the topology layer runs here (Ansible, molecule, the failover probe), its containers
+# there.
+topology_on_host() {
+  local share=$1 podman_port=$2 jump_port=$3 vm=$4 out=$5 layer_started rc=0
+  until [[ -e $share/ready ]]; do
+    kill -0 "$vm" 2>/dev/null || { log "the VM ended before it served the lab"; failed+=(topology); return; }
+    sleep 2
+  done
+  log "=== topology (controller on this machine, lab in the VM)"
+  layer_started=$SECONDS
+  (
+    set -a
+    . "$share/ready"
+    set +a
+    export CONTAINER_HOST="tcp://127.0.0.1:$podman_port" LVS_LAB_JUMP_PORT=$jump_port LVS_IPVS_OUT=$out LVS_LAB_RUN=$share/run
+    "$ROOT/tests/bin/topology-layer.sh" "${scenarios[@]}"
+  ) || rc=$?
+  took[topology]=$((SECONDS - layer_started))
+  ((rc == 0)) || failed+=(topology)
+  touch "$share/done"
+}
+
 trap 'log "run-all.sh stopped at line $LINENO (exit $?)"' ERR
 started=$SECONDS
 log "=== setup"
 "$ROOT/tests/bin/setup.sh"
 took[setup]=$((SECONDS - started))
+# The lab image (a debootstrap, about a minute the first time) builds while the host
+# layers run.
+lab_image=""
+if [[ " $LAYERS " == *" topology "* ]]; then
+  "$ROOT/tests/bin/lab-image.sh" >/dev/null &
+  lab_image=$!
+fi
 layer lint lint
 layer package package
 layer docs docs

@@ -32,3 +32,7 @@ stage_collection() {
   rsync -a "$@" --exclude '.venv*' --exclude .cache --exclude .git --exclude tests/output --exclude docs/_build \
     "$ROOT/" "$dest/"
 }
+# Whether this machine's kernel has IPVS (then the VM layers run right here, without a VM).
+kernel_has_ipvs() {
+  [[ ${LVS_IPVS_FORCE_VM:-0} != 1 ]] && { modprobe ip_vs 2>/dev/null || true; } && [[ -e /proc/net/ip_vs ]]
+}

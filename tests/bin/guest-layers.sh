@@ -3,7 +3,9 @@
 # host with IPVS): each layer's exit status and time go to $LVS_IPVS_OUT/layers/ for
 # run-all.sh, which reports them as if each had run on its own.
 #   tests/bin/guest-layers.sh LAYER[:ARGS]...    LAYER is kernel or topology; ARGS, comma
-#                                                 separated, are its targets or scenarios
+#                                                 separated, are its targets or scenarios;
+#                                                 lab:SHARE serves the lab to the host
+#                                                 (tests/bin/lab-service.sh)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
@@ -24,7 +26,11 @@ for spec in "$@"; do
   [[ $spec == *:* ]] && IFS=, read -r -a args <<< "${spec#*:}"
   started=$SECONDS
   read -r busy0 total0 < <(cpu_jiffies)
-  "$ROOT/tests/bin/$name-layer.sh" "${args[@]}"
+  if [[ $name == lab ]]; then
+    "$ROOT/tests/bin/lab-service.sh" "${args[@]}"
+  else
+    "$ROOT/tests/bin/$name-layer.sh" "${args[@]}"
+  fi
   rc=$?
   read -r busy1 total1 < <(cpu_jiffies)
   echo "$rc" > "$out/$name.rc"

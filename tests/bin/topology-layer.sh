@@ -10,6 +10,17 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 scenarios=("$@")
 ((${#scenarios[@]})) || scenarios=(dr nat tun failover)
 . "$ROOT/tests/bin/lab-env.sh"
+# A controller on the host with the lab in the VM (tests/bin/lab-service.sh): SSH reaches
+# each container through the jump at 127.0.0.1:LVS_LAB_JUMP_PORT, one shared connection
+# to it, and every shared connection of this run in a folder of its own (the same
+# addresses come back in every run).
+if [[ -n ${CONTAINER_HOST:-} ]]; then
+  ANSIBLE_SSH_CONTROL_PATH_DIR=$(mktemp -d /tmp/lvs-lab-ssh.XXXXXX)
+  export ANSIBLE_SSH_CONTROL_PATH_DIR
+  jump=(ssh -i "$LVS_LAB_SSH_KEY" -p "$LVS_LAB_JUMP_PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+    -o LogLevel=ERROR -o ControlMaster=auto -o "ControlPath=$ANSIBLE_SSH_CONTROL_PATH_DIR/jump" -o ControlPersist=600)
+  export LVS_LAB_SSH_ARGS="-o 'ProxyCommand=${jump[*]} -W %h:%p root@127.0.0.1'"
+fi
 # Mitogen's persistent interpreters: one per container for the whole playbook instead
 # of an interpreter start per task (docs/testing.md). The kernel layer keeps
 # Ansible's plain module path covered. Each playbook's time, split into module runs
@@ -24,7 +35,15 @@ export ANSIBLE_CALLBACK_PLUGINS="$ROOT/tests/bin/callback" LVS_IPVS_TIMING="${LV
 # Molecule asks ansible-playbook for its version before every playbook: answered once.
 LVS_LAB_ANSIBLE_PLAYBOOK=$(command -v ansible-playbook)
 LVS_LAB_PLAYBOOK_VERSION=$(mktemp)
-trap 'rm -f "$LVS_LAB_PLAYBOOK_VERSION"' EXIT
+# shellcheck disable=SC2317 # called by the trap
+leave() {
+  rm -f "$LVS_LAB_PLAYBOOK_VERSION"
+  if [[ -n ${CONTAINER_HOST:-} ]]; then
+    "${jump[@]}" -O exit root@127.0.0.1 2>/dev/null
+    rm -rf "$ANSIBLE_SSH_CONTROL_PATH_DIR"
+  fi
+}
+trap leave EXIT
 export LVS_LAB_ANSIBLE_PLAYBOOK LVS_LAB_PLAYBOOK_VERSION PATH="$ROOT/tests/bin/molecule-path:$PATH"
 mkdir -p "$(dirname "$LVS_IPVS_TIMING")"
 

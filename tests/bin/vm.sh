@@ -16,7 +16,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 
-if [[ ${LVS_IPVS_FORCE_VM:-0} != 1 ]] && { modprobe ip_vs 2>/dev/null || true; } && [[ -e /proc/net/ip_vs ]]; then
+if kernel_has_ipvs; then
   log "this kernel has IPVS: running without a VM"
   if [[ -n ${LVS_IPVS_VM_OUT:-} ]]; then
     mkdir -p "$LVS_IPVS_VM_OUT"
@@ -93,6 +93,20 @@ ver=$(kernel_version)
 ensure_kernel "$ver"
 mapfile -t py < <(python_tarball)
 
+# A folder the host and the guest both write (LVS_IPVS_VM_SHARE), and TCP ports of the
+# guest the host reaches on 127.0.0.1 (LVS_IPVS_VM_FORWARDS="HOSTPORT:GUESTPORT ...", a
+# user-mode network card whose guest side is 10.0.2.15): the topology layer's controller
+# runs on the host and drives the guest's containers through them (tests/bin/lab-service.sh).
+extra=()
+[[ -z ${LVS_IPVS_VM_SHARE:-} ]] || extra+=(--rwdir "$LVS_IPVS_VM_SHARE")
+if [[ -n ${LVS_IPVS_VM_FORWARDS:-} ]]; then
+  netdev=user,id=lab
+  for forward in $LVS_IPVS_VM_FORWARDS; do
+    netdev+=",hostfwd=tcp:127.0.0.1:${forward%%:*}-10.0.2.15:${forward##*:}"
+  done
+  extra+=(--qemu-opt=-netdev "--qemu-opt=$netdev" --qemu-opt=-device "--qemu-opt=virtio-net-pci,netdev=lab")
+fi
+
 rw=$(mktemp -d "$CACHE/vm.XXXXXX")
 trap 'rm -rf "$rw"' EXIT
 printf '%q ' "$@" > "$rw/cmd"
@@ -102,7 +116,7 @@ tail -n +1 -F "$rw/guest.log" 2>/dev/null &
 tailer=$!
 log "booting $ver under QEMU (no KVM)"
 PATH="$VENV/bin:$PATH" vng --disable-kvm --verbose --run "$CACHE/kernel/$ver/vmlinuz" \
-  --memory "${LVS_IPVS_VM_MEMORY:-4G}" --cpus "${LVS_IPVS_VM_CPUS:-2}" --rwdir "$rw" \
+  --memory "${LVS_IPVS_VM_MEMORY:-4G}" --cpus "${LVS_IPVS_VM_CPUS:-2}" --rwdir "$rw" "${extra[@]}" \
   --exec "bash $ROOT/tests/bin/guest.sh $rw ${py[0]}" > "$CACHE/vm-console.log" 2>&1 || true
 sleep 1
 kill "$tailer" 2>/dev/null || true
