@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The topology layer, on a kernel with IPVS (inside the VM, or a host that has it):
-# the molecule scenarios, each host a podman container with its own network
-# namespace, file system and IPVS table, carrying real HTTP through the VIP.
+# The topology layer: the molecule scenarios, each host a podman container with its own
+# network namespace, file system and IPVS table, carrying real HTTP through the VIP.
 #   tests/bin/topology-layer.sh [SCENARIO...]      default: dr nat tun failover
-# The lab's environment comes from lab-env.sh; results go to $LVS_IPVS_OUT/topology.
+# On a host whose kernel has IPVS everything runs here. Without one, run-all.sh runs
+# this on the host against the lab a VM serves (tests/bin/lab-service.sh; CONTAINER_HOST
+# and LVS_LAB_JUMP_PORT set). The lab's environment comes from lab-env.sh; results go to
+# $LVS_IPVS_OUT/topology.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
