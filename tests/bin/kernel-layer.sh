@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Everything that needs a kernel with IPVS, in one boot: the targets that must run alone
-# in the initial network namespace (they unload or reload ip_vs, or set host-wide
-# conntrack sizes), then the other integration targets in two lanes side by side and
-# the netlink core under each supported pyroute2 series beside them. Each lane runs in
-# a network namespace of its own, so each has its own IPVS table and lab; the guest's
+# Everything that needs a kernel with IPVS, in one boot: the netlink core under each
+# supported pyroute2 series, the targets that must run alone in the initial network
+# namespace (they unload or reload ip_vs, or set host-wide conntrack sizes), then the
+# other integration targets in two lanes side by side. Each lane runs in a
+# network namespace of its own, so each has its own IPVS table and lab; the guest's
 # second CPU would otherwise idle while a module starts.
 #   tests/bin/kernel-layer.sh               everything
 #   tests/bin/kernel-layer.sh TARGET...     only these targets (a developer's loop)
@@ -15,42 +15,17 @@ ALONE="ipvs_load conntrack_tuning"
 LANES=${LVS_IPVS_LANES:-"examples ipvs_server ipvs_timeouts|ipvs_service ipvs_info ipvs_sync_daemon ipvs_table"}
 status=0
 
-# $1 lane name, $2... targets (or --netlink-core): run them in a network namespace of
-# the lane's own
+# $1 lane name, $2... targets: run them in a network namespace of the lane's own
 lane() {
   local name=$1 lane_started=$SECONDS rc
   shift
   ip netns add "$name"
   ip -n "$name" link set lo up
-  if [[ $1 == --netlink-core ]]; then
-    ip netns exec "$name" "$0" --netlink-core
-  else
-    ip netns exec "$name" "$ROOT/tests/bin/integration.sh" "$@"
-  fi 2>&1 | sed -u "s/^/[$name] /"
+  ip netns exec "$name" "$ROOT/tests/bin/integration.sh" "$@" 2>&1 | sed -u "s/^/[$name] /"
   rc=${PIPESTATUS[0]}
   log "lane $name ($*): exit $rc after $((SECONDS - lane_started)) s"
   return "$rc"
 }
-
-# The netlink core under each pyroute2 series, one after the other (both use the same
-# named namespaces); lvs-ipvs-net is a shell script: its tests run once, under the newer.
-netlink_core() {
-  local python_env version started skip rc=0
-  for python_env in "$VENV_PYROUTE2_07" "$VENV"; do
-    version=$("$python_env/bin/python" -c 'import pyroute2; print(pyroute2.__version__)')
-    started=$SECONDS
-    skip=()
-    [[ $python_env == "$VENV" ]] || skip=(--ignore=tests/kernel/test_host_script.py)
-    (cd "$ROOT" && PYTHONPATH="$COLLECTIONS_PATH" "$python_env/bin/python" -m pytest -q -p no:cacheprovider "${skip[@]}" tests/kernel) || rc=1
-    log "netlink core with pyroute2 $version: $((SECONDS - started)) s"
-  done
-  return $rc
-}
-
-if [[ ${1:-} == --netlink-core ]]; then
-  netlink_core
-  exit
-fi
 
 if (($#)); then
   alone=() others=()
@@ -62,6 +37,16 @@ if (($#)); then
   exit $status
 fi
 
+# lvs-ipvs-net is a shell script: its tests run once, under the newer series.
+for venv in "$VENV_PYROUTE2_07" "$VENV"; do
+  version=$("$venv/bin/python" -c 'import pyroute2; print(pyroute2.__version__)')
+  started=$SECONDS
+  skip=()
+  [[ $venv == "$VENV" ]] || skip=(--ignore=tests/kernel/test_host_script.py)
+  (cd "$ROOT" && PYTHONPATH="$COLLECTIONS_PATH" "$venv/bin/python" -m pytest -q -p no:cacheprovider "${skip[@]}" tests/kernel) || status=1
+  log "netlink core with pyroute2 $version: $((SECONDS - started)) s"
+done
+
 started=$SECONDS
 # shellcheck disable=SC2086 # a list of target names
 "$ROOT/tests/bin/integration.sh" $ALONE || status=1
@@ -69,11 +54,7 @@ log "targets run alone: $((SECONDS - started)) s"
 
 started=$SECONDS
 read -r busy0 total0 < <(cpu_jiffies)
-# The netlink core runs beside the lanes, in a network namespace of its own: a single
-# Python process, it fills what the lanes leave of the guest's two CPUs.
-modprobe ip_vs
-lane lvs-netlink --netlink-core &
-pids=($!)
+pids=()
 IFS='|' read -r -a lanes <<< "$LANES"
 for i in "${!lanes[@]}"; do
   # shellcheck disable=SC2086 # a lane is a list of target names
@@ -85,5 +66,5 @@ for pid in "${pids[@]}"; do
   wait "$pid" || status=1
 done
 read -r busy1 total1 < <(cpu_jiffies)
-log "integration lanes and netlink core: $((SECONDS - started)) s, the guest's $(nproc) CPUs $(cpu_busy "$busy0" "$total0" "$busy1" "$total1")"
+log "integration lanes: $((SECONDS - started)) s, the guest's $(nproc) CPUs $(cpu_busy "$busy0" "$total0" "$busy1" "$total1")"
 exit $status
