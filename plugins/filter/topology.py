@@ -23,6 +23,10 @@ def director_topology(services, hostvars, host, vip_interface=None, networks=Non
     }
 
 
+def realserver_fleet(services, hostvars, host, variable="realserver_services"):
+    return _checked(topology.realserver_fleet, services, hostvars, host, variable)
+
+
 def realserver_topology(services, hostvars, host, dr_interface="lo", nat_gateways=None, extra_vips=None, variable="realserver_services"):
     return _checked(topology.realserver_network, services, hostvars, host, dr_interface, nat_gateways, extra_vips, variable)
 
@@ -39,6 +43,7 @@ class FilterModule:
     def filters(self):
         return {
             "director_topology": director_topology,
+            "realserver_fleet": realserver_fleet,
             "realserver_topology": realserver_topology,
             "realserver_entries": realserver_entries,
             "interface_networks": interface_networks,

@@ -16,6 +16,7 @@ netaddr (which only the managed directors need).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
@@ -88,31 +89,58 @@ def _services(services, variable: str, host: str) -> list:
     return services
 
 
-def host_address(hostvars: dict, name: str, where: str):
-    """The address a host is known by: lvs_address, else an IP ansible_host."""
+def _variables_of(hostvars: dict, name: str, where: str):
     if name not in hostvars:
         raise TopologyError("%s names host '%s', which is not in the inventory" % (where, name))
-    hv = hostvars[name]
-    value = hv.get("lvs_address", hv.get("ansible_host"))
+    return hostvars[name]
+
+
+def _address_in(variables, name: str, where: str):
+    value = variables.get("lvs_address", variables.get("ansible_host"))
     if value is None:
         raise TopologyError("%s names host '%s', which has neither lvs_address nor ansible_host" % (where, name))
-    variable = "lvs_address" if "lvs_address" in hv else "ansible_host"
+    variable = "lvs_address" if "lvs_address" in variables else "ansible_host"
     return _ip(value, "%s: host '%s' %s" % (where, name, variable))
+
+
+def host_address(hostvars: dict, name: str, where: str):
+    """The address a host is known by: lvs_address, else an IP ansible_host."""
+    return _address_in(_variables_of(hostvars, name, where), name, where)
+
+
+class InventoryHosts:
+    """The hosts servers name, each read from hostvars once: in Ansible every read of
+    ``hostvars[name]`` gathers that host's variables again, and a fleet's table names
+    each real server in many services."""
+
+    def __init__(self, hostvars: dict):
+        self.hostvars = hostvars
+        self._known = {}
+
+    def address(self, name: str, where: str):
+        if name not in self._known:
+            variables = _variables_of(self.hostvars, name, where)
+            self._known[name] = (_address_in(variables, name, where), variables.get("realserver_method"))
+        return self._known[name][0]
+
+    def declared_method(self, name: str):
+        """The host's realserver_method; only for a host whose address was read."""
+        return self._known[name][1]
 
 
 def _server_method(service: dict, server: dict) -> str:
     return server.get("forwarding_method") or service.get("forwarding_method") or model.DEFAULT_METHOD
 
 
-def _check_declared_method(hostvars: dict, name: str, method: str, where: str) -> None:
-    declared = hostvars[name].get("realserver_method")
+def _check_declared_method(hosts: InventoryHosts, name: str, method: str, where: str) -> None:
+    declared = hosts.declared_method(name)
     if declared is not None and declared != method:
         raise TopologyError(
             "%s sends to host '%s' by %s, but that host's realserver_method is %s" % (where, name, method, declared),
         )
 
 
-def _servers_of(service: dict, hostvars: dict, where: str):
+def _servers_of(service: dict, hosts: InventoryHosts, where: str):
     """(index, server, address, method, host name or None) for each server of a service."""
     for index, server in enumerate(service.get("servers", [])):
         spot = "%s.servers[%d]" % (where, index)
@@ -127,8 +155,8 @@ def _servers_of(service: dict, hostvars: dict, where: str):
         if name is None:
             address = _ip(server["address"], spot + ".address")
         else:
-            address = host_address(hostvars, name, spot)
-            _check_declared_method(hostvars, name, method, spot)
+            address = hosts.address(name, spot)
+            _check_declared_method(hosts, name, method, spot)
         yield index, server, address, method, name
 
 
@@ -176,14 +204,14 @@ def director_table(services, hostvars: dict, host: str, variable: str = "directo
     """The services argument of lvs.ipvs.ipvs_table for a director: those without a
     health_check (the module path), or with ``keepalived_owned`` only those keepalived owns.
     A server in ``maintenance`` gets weight 0: no new connections, the open ones finish."""
-    table = []
+    table, hosts = [], InventoryHosts(hostvars)
     for index, service in enumerate(_services(services, variable, host)):
         if health_checked(service) != keepalived_owned:
             continue
         where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
         entry = {key: service[key] for key in SERVICE_KEYS if service.get(key) is not None}
         entry["servers"] = []
-        for _index, server, address, method, _name in _servers_of(service, hostvars, where):
+        for _index, server, address, method, _name in _servers_of(service, hosts, where):
             spec = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
             spec.update(address=str(address), forwarding_method=method)
             if server.get("maintenance"):
@@ -278,33 +306,58 @@ def _own_address(hostvars: dict, host: str):
         return None
 
 
-def _is_this_host(name, address, host: str, own_address) -> bool:
-    """A server is this host when it names it, or gives its address literally."""
-    return name == host if name is not None else address == own_address
+def realserver_fleet(services, hostvars: dict, host: str, variable: str = "realserver_services") -> dict:
+    """Every real server's part of the services, in one pass over them.
 
-
-def _entries_for_host(services, hostvars: dict, host: str, variable: str):
-    """(where, service, server, address, method) for each present service entry that sends to this host."""
-    own_address = _own_address(hostvars, host)
+    The entries that send to each inventory host (servers given by ``host``) and to each
+    address (servers given by ``address``), each entry holding what a real server needs
+    of it. Everything the entries come from is checked here, once for the whole fleet;
+    ``host`` is the host whose ``variable`` was read, for messages. A real server then
+    picks its part (``host_entries``) in time proportional to that part.
+    """
+    hosts = InventoryHosts(hostvars)
+    by_host, by_address = {}, {}
     for index, service in enumerate(_services(services, variable, host)):
         if not _present(service):
             continue
-        where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
-        for _index, server, address, method, name in _servers_of(service, hostvars, where):
-            if _is_this_host(name, address, host, own_address):
-                yield where, service, server, address, method
+        label = service_label(service)
+        where = "host '%s': %s[%d] (%s)" % (host, variable, index, label)
+        vip = str(_ip(service["address"], where)) if service.get("address") is not None else None
+        identity = {key: service[key] for key in model.SERVICE_IDENTITY if service.get(key) is not None}
+        for number, server, address, method, name in _servers_of(service, hosts, where):
+            options = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
+            options.update(address=str(address), forwarding_method=method)
+            entry = {"index": [index, number], "label": label, "vip": vip, "method": method, "service": identity, "server": options}
+            if name is None:
+                by_address.setdefault(str(address), []).append(entry)
+            else:
+                by_host.setdefault(name, []).append(entry)
+    return {"variable": variable, "hosts": by_host, "addresses": by_address}
 
 
-def realserver_roles(services, hostvars: dict, host: str, variable: str = "realserver_services") -> list:
-    """(vip or None, method, where) for each present service that sends to this host."""
-    return [
-        (_ip(service["address"], where) if service.get("address") is not None else None, method, where)
-        for where, service, _server, _address, method in _entries_for_host(services, hostvars, host, variable)
-    ]
+def _is_fleet(value) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"variable", "hosts", "addresses"}
+
+
+def host_entries(fleet, hostvars: dict, host: str, variable: str = "realserver_services") -> list:
+    """This host's entries of a fleet (``realserver_fleet``), in the order of the services
+    and their servers: those that name it, and those that give its address. ``fleet`` may
+    also be the list of services, then derived for this host's sake."""
+    if not _is_fleet(fleet):
+        fleet = realserver_fleet(fleet, hostvars, host, variable)
+    entries = list(fleet["hosts"].get(host, []))
+    own_address = _own_address(hostvars, host)
+    if own_address is not None:
+        entries.extend(fleet["addresses"].get(str(own_address), []))
+    return sorted(entries, key=lambda entry: entry["index"])
+
+
+def _where(fleet_variable: str, host: str, entry: dict) -> str:
+    return "host '%s': %s[%d] (%s)" % (host, fleet_variable, entry["index"][0], entry["label"])
 
 
 def realserver_network(
-    services,
+    fleet,
     hostvars: dict,
     host: str,
     dr_interface: str = "lo",
@@ -312,13 +365,18 @@ def realserver_network(
     extra_vips=None,
     variable: str = "realserver_services",
 ) -> dict:
-    """Kernel modules, sysctls, VIP addresses and default routes a real server needs."""
+    """Kernel modules, sysctls, VIP addresses and default routes a real server needs;
+    ``fleet`` is ``realserver_fleet``'s result, or the list of services."""
     declared = hostvars.get(host, {}).get("realserver_method")
     _interface(dr_interface, "host '%s': realserver_dr_interface" % host)
     modules, sysctls, addresses = [], {}, []
     gateways = _gateways(nat_gateways, host)
-    roles = realserver_roles(services, hostvars, host, variable)
-    for vip, method, where in roles:
+    entries = host_entries(fleet, hostvars, host, variable)
+    fleet_variable = fleet["variable"] if _is_fleet(fleet) else variable
+    used = set()
+    for entry in entries:
+        where, method = _where(fleet_variable, host, entry), entry["method"]
+        vip = ipaddress.ip_address(entry["vip"]) if entry["vip"] is not None else None
         if declared is not None and declared != method:
             raise TopologyError("%s sends to it by %s, but its realserver_method is %s" % (where, method, declared))
         if method == model.MASQUERADE:
@@ -328,6 +386,7 @@ def realserver_network(
                     "%s reaches it by masquerade, so realserver_nat_gateway must give the director's IPv%d address "
                     "on this host's network (replies must go back through the director)" % (where, family),
                 )
+            used.add(family)
             continue
         if vip is None:
             continue
@@ -336,7 +395,6 @@ def realserver_network(
         vip = _ip(extra.get("address") if isinstance(extra, dict) else extra, "host '%s': realserver_vips[%d]" % (host, index))
         method = extra.get("forwarding_method", model.DEFAULT_METHOD) if isinstance(extra, dict) else model.DEFAULT_METHOD
         _carry_vip(vip, method, dr_interface, modules, sysctls, addresses)
-    used = {family for vip, method, _where in roles if method == model.MASQUERADE for family in [vip.version if vip else 4]}
     return {
         "modules": _unique(modules),
         "sysctls": sorted(sysctls.items()),
@@ -374,12 +432,7 @@ def _carry_vip(vip, method: str, dr_interface: str, modules: list, sysctls: dict
         addresses.append([dr_interface, _prefix(vip)])
 
 
-def realserver_entries(services, hostvars: dict, host: str, variable: str = "lvs_services") -> list:
-    """Each service entry that sends to this host: the service and server options of lvs.ipvs.ipvs_server."""
-    entries = []
-    for _where, service, server, address, method in _entries_for_host(services, hostvars, host, variable):
-        server_options = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
-        server_options.update(address=str(address), forwarding_method=method)
-        service_id = {key: service[key] for key in model.SERVICE_IDENTITY if service.get(key) is not None}
-        entries.append({"service": service_id, "server": server_options, "label": service_label(service)})
-    return entries
+def realserver_entries(fleet, hostvars: dict, host: str, variable: str = "lvs_services") -> list:
+    """Each service entry that sends to this host: the service and server options of
+    lvs.ipvs.ipvs_server; ``fleet`` is ``realserver_fleet``'s result, or the list of services."""
+    return [{"service": entry["service"], "server": entry["server"], "label": entry["label"]} for entry in host_entries(fleet, hostvars, host, variable)]

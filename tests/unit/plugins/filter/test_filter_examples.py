@@ -69,6 +69,8 @@ def context(lab: tuple[dict, dict], host: str) -> dict:
     }
     # keepalived_config's example renders what director_keepalived's example returns
     variables["_keepalived"] = evaluated("director_keepalived", variables)
+    # realserver_topology's and realserver_entries' fleet examples pick from realserver_fleet's
+    variables["_fleet"] = evaluated("realserver_fleet", variables)
     return variables
 
 
@@ -90,6 +92,7 @@ def test_documented_example_runs_on_the_lab_inventory(lab, filter_name, variable
         "director_keepalived": lambda r: r["vrrp_instances"][0]["unicast_peers"] == ["192.0.2.3"] and r["exclude"] == [{"address": "192.0.2.10", "port": 80}],
         "keepalived_config": lambda r: "vrrp_instance lvs_v4" in r and 'auth_pass "lab-secr"' in r and "HTTP_GET" in r,
         "realserver_entries": lambda r: r,
+        "realserver_fleet": lambda r: r["hosts"]["web1"] and r["variable"] == "lvs_services",
         "realserver_topology": lambda r: r["addresses"],
         "interface_networks": lambda r: r == ["127.0.0.0/8", "192.0.2.0/24", "2001:db8::/64"],
         "host_network_config": lambda r: "module ipip\n" in r and "address lo 192.0.2.10/32\n" in r and r.endswith("boot\n"),

@@ -20,3 +20,14 @@ def test_errors_become_filter_errors():
     services = [{"address": "192.0.2.10", "port": 80, "servers": [{"host": "web9"}]}]
     with pytest.raises(AnsibleFilterError, match="names host 'web9', which is not in the inventory"):
         FILTERS["realserver_topology"](services, {}, "web1")
+
+
+def test_a_fleet_derived_once_serves_every_real_server():
+    services = [{"address": "192.0.2.10", "port": 80, "servers": [{"host": "web1"}, {"host": "web2"}]}]
+    hostvars = {"web1": {"lvs_address": "192.0.2.11"}, "web2": {"lvs_address": "192.0.2.12"}}
+    fleet = FILTERS["realserver_fleet"](services, hostvars, "web1")
+    for host in hostvars:
+        assert FILTERS["realserver_topology"](fleet, hostvars, host) == FILTERS["realserver_topology"](services, hostvars, host)
+        assert FILTERS["realserver_entries"](fleet, hostvars, host) == FILTERS["realserver_entries"](services, hostvars, host)
+    with pytest.raises(AnsibleFilterError, match="names host 'web9', which is not in the inventory"):
+        FILTERS["realserver_fleet"]([{"address": "192.0.2.10", "port": 80, "servers": [{"host": "web9"}]}], hostvars, "web1")

@@ -202,6 +202,50 @@ def test_realserver_entries_for_draining():
     ]
 
 
+class CountingHostvars(dict):
+    """hostvars that count how often each host's variables are gathered, as Ansible's do at each read."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reads = {}
+
+    def __getitem__(self, name):
+        self.reads[name] = self.reads.get(name, 0) + 1
+        return super().__getitem__(name)
+
+
+def test_the_fleet_reads_each_named_host_once():
+    many = [{"address": "192.0.2.%d" % (20 + index), "port": 80, "servers": [{"host": "web1"}, {"host": "web2"}]} for index in range(50)]
+    hostvars = CountingHostvars(HOSTVARS)
+    fleet = topology.realserver_fleet(many, hostvars, "web1")
+    assert hostvars.reads == {"web1": 1, "web2": 1}
+    assert len(fleet["hosts"]["web1"]) == len(fleet["hosts"]["web2"]) == 50
+
+
+def test_a_host_picks_named_and_addressed_entries_in_the_services_order():
+    hostvars = {**HOSTVARS, "web7": {"ansible_host": "198.51.100.7"}}
+    mixed = [
+        {"address": "192.0.2.20", "port": 80, "servers": [{"host": "web7"}]},
+        {"address": "192.0.2.21", "port": 80, "servers": [{"host": "web1"}, {"address": "198.51.100.7"}]},
+        {"address": "192.0.2.22", "port": 80, "servers": [{"host": "web7", "port": 8080}]},
+    ]
+    fleet = topology.realserver_fleet(mixed, hostvars, "web1")
+    labels = [entry["label"] for entry in topology.realserver_entries(fleet, hostvars, "web7")]
+    assert labels == ["tcp 192.0.2.20:80", "tcp 192.0.2.21:80", "tcp 192.0.2.22:80"]
+    assert topology.realserver_entries(fleet, hostvars, "web7") == topology.realserver_entries(mixed, hostvars, "web7")
+
+
+def test_a_fleet_error_names_the_host_whose_list_was_read():
+    with pytest.raises(TopologyError, match=r"^host 'web2': realserver_services\[0\] \(tcp 192.0.2.10:80\).servers\[0\] names host 'web9'"):
+        topology.realserver_fleet([{"address": "192.0.2.10", "port": 80, "servers": [{"host": "web9"}]}], HOSTVARS, "web2")
+
+
+def test_a_host_names_its_own_entries_when_picking_from_a_fleet():
+    fleet = topology.realserver_fleet(services("masquerade"), HOSTVARS, "web1")
+    with pytest.raises(TopologyError, match=r"^host 'web2': realserver_services\[0\] \(tcp 192.0.2.10:80\) reaches it by masquerade"):
+        topology.realserver_network(fleet, HOSTVARS, "web2")
+
+
 def test_interface_networks_from_facts():
     facts = {
         "interfaces": ["lo", "eth0", "br-lan"],

@@ -1,0 +1,129 @@
+# The fleet index gives every real server exactly what the per-host scan gave it before:
+# the same network, the same drain entries, the same error. The expected values in
+# data/realserver_before.json were recorded from commit ad88c12, whose filters scanned
+# every service for each host, over the seeded inventories below.
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _topology as topology
+
+RECORDED = Path(__file__).with_name("data") / "realserver_before.json"
+HOSTS = ["lb1", "web1", "web2", "web3", "web4", "web5", "nohost"]
+ADDRESSES = ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13", "2001:db8::10", "2001:db8::11", "192.0.2.300", "[2001:db8::12]"]
+METHODS = ["route", "tunnel", "masquerade"]
+
+
+def _maybe(rng: random.Random, value, garbage=("x", None, 3, [], {})):
+    """Almost always the plausible value, now and then garbage of another type."""
+    return value if rng.random() < 0.99 else rng.choice(garbage)
+
+
+def _server(rng: random.Random) -> dict:
+    server = {"host": rng.choice(HOSTS[1:6] * 20 + HOSTS[6:])} if rng.random() < 0.7 else {"address": rng.choice(ADDRESSES[:6])}
+    if rng.random() < 0.3:
+        server["forwarding_method"] = _maybe(rng, rng.choice(METHODS))
+    for key, values in (("port", [80, 8080]), ("weight", [0, 1, 5]), ("upper_threshold", [10]), ("tunnel_type", ["ipip", "gue"])):
+        if rng.random() < 0.2:
+            server[key] = _maybe(rng, rng.choice(values))
+    return _maybe(rng, server, garbage=("web1", None, 7))
+
+
+def _service(rng: random.Random) -> dict:
+    service = {"port": rng.choice([80, 443, 8080])}
+    if rng.random() < 0.85:
+        service["address"] = _maybe(rng, rng.choice(ADDRESSES[:6] * 9 + ADDRESSES[6:]))
+    else:
+        service["fwmark"] = rng.randint(1, 9)
+    if rng.random() < 0.5:
+        service["forwarding_method"] = _maybe(rng, rng.choice(METHODS))
+    if rng.random() < 0.2:
+        service["protocol"] = rng.choice(["tcp", "udp"])
+    if rng.random() < 0.1:
+        service["state"] = "absent"
+    service["servers"] = _maybe(rng, [_server(rng) for _ in range(rng.randint(0, 4))], garbage=("web1", None))
+    return service
+
+
+def _hostvars(rng: random.Random) -> dict:
+    hostvars = {}
+    for index, name in enumerate(HOSTS[:-1]):
+        variables = {}
+        if rng.random() < 0.97:
+            variables["lvs_address" if rng.random() < 0.7 else "ansible_host"] = _maybe(rng, ADDRESSES[index % 6], garbage=("x",))
+        if rng.random() < 0.1:
+            variables["realserver_method"] = rng.choice(METHODS)
+        hostvars[name] = variables
+    return hostvars
+
+
+def inventories(count: int = 200):
+    """(services, hostvars, dr_interface, nat gateways) for each seed, the same on every run."""
+    for seed in range(count):
+        rng = random.Random(seed)
+        services = [_service(rng) for _ in range(rng.randint(1, 6))]
+        both = ["192.0.2.1", "2001:db8::1"]
+        yield seed, services, _hostvars(rng), rng.choice(["lo"] * 9 + ["eth 0"]), rng.choice([None, "192.0.2.1", both, both])
+
+
+def _outcome(function, *args):
+    try:
+        return {"value": function(*args)}
+    except topology.TopologyError as error:
+        return {"error": str(error)}
+
+
+def derive(services, hostvars, host, dr_interface, gateways) -> dict:
+    return {
+        "network": _outcome(topology.realserver_network, services, hostvars, host, dr_interface, gateways),
+        "entries": _outcome(topology.realserver_entries, services, hostvars, host),
+    }
+
+
+EXPECTED = json.loads(RECORDED.read_text())
+CASES = list(inventories())
+
+
+def _plain(value):
+    """As JSON holds it (tuples become lists), to compare with the recording."""
+    return json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: "seed%d" % case[0])
+def test_each_host_gets_what_the_per_host_scan_gave(case):
+    seed, services, hostvars, dr_interface, gateways = case
+    for host in HOSTS:
+        assert _plain(derive(services, hostvars, host, dr_interface, gateways)) == EXPECTED[str(seed)][host], host
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: "seed%d" % case[0])
+def test_picking_from_one_fleet_index_gives_each_host_the_same(case):
+    """Derived once for the play (by the first host), then picked by every host: the same
+    value wherever the scan succeeded, an error wherever it failed."""
+    seed, services, hostvars, dr_interface, gateways = case
+    try:
+        fleet = topology.realserver_fleet(services, hostvars, HOSTS[0])
+    except topology.TopologyError as error:
+        # what stops the fleet stopped every host's scan (which may have named a host's own
+        # variable first); the fleet's message names the host whose list was read
+        assert all("error" in EXPECTED[str(seed)][host]["network"] for host in HOSTS)
+        assert str(error).startswith("host '%s': realserver_services" % HOSTS[0]), str(error)
+        return
+    for host in HOSTS:
+        picked = derive(fleet, hostvars, host, dr_interface, gateways)
+        expected = EXPECTED[str(seed)][host]
+        for kind in ("network", "entries"):
+            assert ("value" in picked[kind]) == ("value" in expected[kind]), (host, kind, picked[kind], expected[kind])
+            assert _plain(picked[kind]).get("value") == expected[kind].get("value"), (host, kind)
+
+
+def test_the_recording_covers_successes_failures_and_every_method():
+    outcomes = [host for hosts in EXPECTED.values() for host in hosts.values()]
+    assert sum("value" in outcome["network"] for outcome in outcomes) > 500
+    assert sum("error" in outcome["network"] for outcome in outcomes) > 500
+    methods = {entry["server"]["forwarding_method"] for outcome in outcomes for entry in outcome["entries"].get("value", [])}
+    assert methods == {"route", "tunnel", "masquerade"}
