@@ -42,7 +42,7 @@ lint() {
 }
 
 # The built tarball installs (over any copy the machine already has), documents every
-# module, filter and role it ships, a module runs from it, and an execution environment
+# module, filter, callback and role it ships, a module runs from it, and an execution environment
 # can be built with it.
 package() {
   local work rc=0
@@ -50,10 +50,11 @@ package() {
   (cd "$ROOT" && "$VENV/bin/ansible-galaxy" collection build --force --output-path "$work" >/dev/null) &&
     "$VENV/bin/ansible-galaxy" collection install --force -p "$work/installed" "$work"/lvs-ipvs-*.tar.gz >/dev/null || rc=1
   local kind path name doc
-  for path in "$ROOT"/plugins/modules/*.py "$ROOT"/plugins/filter/*.yml "$ROOT"/roles/*/; do
+  for path in "$ROOT"/plugins/modules/*.py "$ROOT"/plugins/filter/*.yml "$ROOT"/plugins/callback/*.py "$ROOT"/roles/*/; do
     case $path in
       */modules/*) kind=module ;;
       */filter/*) kind=filter ;;
+      */callback/*) kind=callback ;;
       *) kind=role ;;
     esac
     name=$(basename "$path")

@@ -31,6 +31,7 @@ run_targets() {
 strategy_plugins = $ROOT/tests/bin/strategy
 strategy = $strategy
 callback_plugins = $ROOT/tests/bin/callback
+callbacks_enabled = lvs.ipvs.preload
 [callback_lvs_timing]
 output = ${LVS_IPVS_OUT:-/tmp}/timing/kernel.jsonl
 CFG

@@ -33,6 +33,9 @@ export ANSIBLE_STRATEGY_PLUGINS="$ROOT/tests/bin/strategy" ANSIBLE_STRATEGY=${LV
 # Mitogen starts its interpreter in a container within the connection timeout; in the
 # emulated guest, with several containers at once, that took longer than the default 10 s.
 export ANSIBLE_TIMEOUT=60
+# lvs.ipvs.preload: the collection's filters loaded once in the controller, not in every
+# task's worker (the playbooks' nested site.yml runs inherit it).
+export ANSIBLE_CALLBACKS_ENABLED=lvs.ipvs.preload
 export ANSIBLE_CALLBACK_PLUGINS="$ROOT/tests/bin/callback" LVS_IPVS_TIMING="${LVS_IPVS_OUT:-/tmp}/timing/topology.jsonl"
 # Molecule asks ansible-playbook for its version before every playbook: answered once.
 LVS_LAB_ANSIBLE_PLAYBOOK=$(command -v ansible-playbook)
