@@ -16,6 +16,8 @@ netaddr (which only the managed directors need).
 from __future__ import annotations
 
 import ipaddress
+import math
+import zlib
 from collections.abc import Mapping
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
@@ -332,24 +334,52 @@ def realserver_fleet(services, hostvars: dict, host: str, variable: str = "reals
                 by_address.setdefault(str(address), []).append(entry)
             else:
                 by_host.setdefault(name, []).append(entry)
-    return {"variable": variable, "hosts": by_host, "addresses": by_address}
+    buckets = max(1, math.isqrt(len(by_host) + len(by_address)))
+    return {"variable": variable, "buckets": buckets, "hosts": _bucketed(by_host, buckets), "addresses": _bucketed(by_address, buckets)}
+
+
+# Ansible 2.19 wraps every value of a dict a template reads from (its lazy templating),
+# so one host reading its entries from a map of all hosts would cost time in the
+# number of hosts, and the fleet's picks time in its square. Kept in about sqrt(N)
+# buckets of about sqrt(N) keys, a pick reads two small dicts.
+def _bucket(key: str, buckets: int) -> str:
+    return str(zlib.crc32(key.encode("utf-8")) % buckets)
+
+
+def _bucketed(entries: dict, buckets: int) -> dict:
+    bucketed = {}
+    for key, value in entries.items():
+        bucketed.setdefault(_bucket(key, buckets), {})[key] = value
+    return bucketed
 
 
 def _is_fleet(value) -> bool:
-    return isinstance(value, Mapping) and set(value) == {"variable", "hosts", "addresses"}
+    return isinstance(value, Mapping) and set(value) == {"variable", "buckets", "hosts", "addresses"}
+
+
+def _picked(fleet: Mapping, kind: str, key: str) -> list:
+    return list(fleet[kind].get(_bucket(key, fleet["buckets"]), {}).get(key, []))
+
+
+def _named_and_addressed(fleet, hostvars: dict, host: str, variable: str) -> tuple:
+    """This host's entries of a fleet: those that name it, and those that give its address
+    (the host's variables are read only when some server is given by address)."""
+    if not _is_fleet(fleet):
+        fleet = realserver_fleet(fleet, hostvars, host, variable)
+    named, addressed = _picked(fleet, "hosts", host), []
+    if fleet["addresses"]:
+        own_address = _own_address(hostvars, host)
+        if own_address is not None:
+            addressed = _picked(fleet, "addresses", str(own_address))
+    return fleet["variable"], named, addressed
 
 
 def host_entries(fleet, hostvars: dict, host: str, variable: str = "realserver_services") -> list:
     """This host's entries of a fleet (``realserver_fleet``), in the order of the services
     and their servers: those that name it, and those that give its address. ``fleet`` may
     also be the list of services, then derived for this host's sake."""
-    if not _is_fleet(fleet):
-        fleet = realserver_fleet(fleet, hostvars, host, variable)
-    entries = list(fleet["hosts"].get(host, []))
-    own_address = _own_address(hostvars, host)
-    if own_address is not None:
-        entries.extend(fleet["addresses"].get(str(own_address), []))
-    return sorted(entries, key=lambda entry: entry["index"])
+    _variable, named, addressed = _named_and_addressed(fleet, hostvars, host, variable)
+    return sorted(named + addressed, key=lambda entry: entry["index"])
 
 
 def _where(fleet_variable: str, host: str, entry: dict) -> str:
@@ -367,14 +397,15 @@ def realserver_network(
 ) -> dict:
     """Kernel modules, sysctls, VIP addresses and default routes a real server needs;
     ``fleet`` is ``realserver_fleet``'s result, or the list of services."""
-    declared = hostvars.get(host, {}).get("realserver_method")
     _interface(dr_interface, "host '%s': realserver_dr_interface" % host)
     modules, sysctls, addresses = [], {}, []
     gateways = _gateways(nat_gateways, host)
-    entries = host_entries(fleet, hostvars, host, variable)
-    fleet_variable = fleet["variable"] if _is_fleet(fleet) else variable
+    fleet_variable, named, addressed = _named_and_addressed(fleet, hostvars, host, variable)
+    # The fleet checked each named host's realserver_method; a server given by this
+    # host's address is checked here.
+    declared = hostvars.get(host, {}).get("realserver_method") if addressed else None
     used = set()
-    for entry in entries:
+    for entry in sorted(named + addressed, key=lambda entry: entry["index"]):
         where, method = _where(fleet_variable, host, entry), entry["method"]
         vip = ipaddress.ip_address(entry["vip"]) if entry["vip"] is not None else None
         if declared is not None and declared != method:

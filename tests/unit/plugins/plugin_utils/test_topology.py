@@ -219,7 +219,17 @@ def test_the_fleet_reads_each_named_host_once():
     hostvars = CountingHostvars(HOSTVARS)
     fleet = topology.realserver_fleet(many, hostvars, "web1")
     assert hostvars.reads == {"web1": 1, "web2": 1}
-    assert len(fleet["hosts"]["web1"]) == len(fleet["hosts"]["web2"]) == 50
+    assert len(topology.host_entries(fleet, hostvars, "web1")) == len(topology.host_entries(fleet, hostvars, "web2")) == 50
+
+
+def test_a_host_reads_two_small_maps_of_a_large_fleet():
+    """Each map a pick reads holds about sqrt(N) keys, since Ansible wraps every value of a map read in a template."""
+    hostvars = {"rs%04d" % index: {"lvs_address": "10.0.%d.%d" % (index // 250, 1 + index % 250)} for index in range(2500)}
+    many = [{"address": "192.0.2.1", "port": 80 + index, "servers": [{"host": "rs%04d" % index}]} for index in range(2500)]
+    fleet = topology.realserver_fleet(many, hostvars, "rs0000")
+    assert fleet["buckets"] == 50
+    assert max(len(bucket) for bucket in fleet["hosts"].values()) < 100
+    assert topology.realserver_entries(fleet, hostvars, "rs1234")[0]["service"] == {"address": "192.0.2.1", "port": 1314}
 
 
 def test_a_host_picks_named_and_addressed_entries_in_the_services_order():
