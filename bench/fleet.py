@@ -6,7 +6,8 @@
         every size in $BENCH_FLEETS: the checks (playbooks/check.yml, the plays site.yml
         runs before any change) with lvs.ipvs.preload enabled, as they are (without it) on
         the sizes in $BENCH_PLAIN_FLEETS (all of them with BENCH_PRELOAD=off, then without
-        the preload runs), and a floor playbook of the same shape whose tasks do nothing,
+        the preload runs), with preload and each of Ansible's knobs in KNOBS on the sizes in
+        $BENCH_KNOB_FLEETS, and a floor playbook of the same shape whose tasks do nothing,
         each through ansible-playbook in a fresh process
   fleet.py measure LOG -- COMMAND...
         one command: its wall time, CPU time and peak RSS as one JSON line on stdout
@@ -43,6 +44,10 @@ SIZES = _fleets("BENCH_FLEETS", "10x100,100x100,1000x100,5000x100,10x1000,100x10
 # The checks as they are, without lvs.ipvs.preload, cost most at 5,000 real servers:
 # measured there on the largest table only.
 PLAIN = _fleets("BENCH_PLAIN_FLEETS", "10x100,100x100,1000x100,10x1000,100x1000,1000x1000,5000x1000")
+# Ansible's own knobs, tried on the checks with lvs.ipvs.preload at these sizes: the
+# default is forks 5 and the linear strategy.
+KNOBS = {"forks 1": {"ANSIBLE_FORKS": "1"}, "forks 20": {"ANSIBLE_FORKS": "20"}, "strategy free": {"ANSIBLE_STRATEGY": "free"}}
+KNOB_FLEETS = _fleets("BENCH_KNOB_FLEETS", "1000x100")
 # The check plays' shape with tasks that do nothing: what Ansible itself costs for the
 # same number of tasks and hosts, templating nothing of lvs_services.
 FLOOR = """
@@ -166,9 +171,12 @@ def run(out: str, collections: str, playbook: str, label: str) -> None:
                 json.dump(inventory(real_servers, services), handle)
             kinds = [(label, playbook, {})] if (real_servers, services) in PLAIN or not preload else []
             if preload:
-                kinds.append((label + " + preload", playbook, {"ANSIBLE_CALLBACKS_ENABLED": "lvs.ipvs.preload"}))
+                with_preload = {"ANSIBLE_CALLBACKS_ENABLED": "lvs.ipvs.preload"}
+                kinds.append((label + " + preload", playbook, with_preload))
+                if (real_servers, services) in KNOB_FLEETS:
+                    kinds += [("%s + preload, %s" % (label, knob), playbook, {**with_preload, **env}) for knob, env in KNOBS.items()]
             for kind, book, extra_env in [*kinds, ("floor", floor, {})]:
-                name = "%s-%d-%d" % (kind.replace(" ", "_").replace("+", ""), real_servers, services)
+                name = "%s-%d-%d" % ("".join(letter if letter.isalnum() else "_" for letter in kind), real_servers, services)
                 result = playbook_run(work, collections, book, inventory_file, name, extra_env)
                 result.update(kind=kind, real_servers=real_servers, services=services, servers=services * SERVERS_PER_SERVICE)
                 records.append(result)
@@ -207,8 +215,7 @@ def _split(record: dict, floor: dict) -> dict:
 
 
 def summarize(records: list) -> list:
-    """One row per fleet and kind of one run: the checks against that run's floor. A run of
-    an older revision (whose checks had another shape) gets the totals only."""
+    """One row per fleet and kind of one run: the checks against that run's floor."""
     floors = {(r["real_servers"], r["services"]): r for r in records if r["kind"] == "floor"}
     rows = []
     for record in records:
@@ -217,7 +224,9 @@ def summarize(records: list) -> list:
         floor = floors[(record["real_servers"], record["services"])]
         row = {key: record[key] for key in ("kind", "real_servers", "services", "servers", "wall_s", "cpu_s", "peak_rss_mb")}
         row.update(floor_wall_s=floor["wall_s"], floor_cpu_s=floor["cpu_s"])
-        if any(task["play"].startswith("Check the real") for task in record["tasks"]):
+        # an older revision's checks had another shape; with a knob, tasks overlap (free)
+        # or queue differently (forks): their totals only
+        if "," not in record["kind"] and any(task["play"].startswith("Check the real") for task in record["tasks"]):
             row.update(_split(record, floor))
         rows.append(row)
     return rows
