@@ -4,13 +4,6 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
-from ansible.plugins.callback import CallbackBase
-from ansible.plugins.loader import filter_loader, test_loader
-from ansible.utils.display import Display
-
 DOCUMENTATION = """
 name: preload
 type: aggregate
@@ -28,8 +21,16 @@ description:
     uses it.
   - Enable it in C(ansible.cfg) (C(callbacks_enabled = lvs.ipvs.preload)) or with
     C(ANSIBLE_CALLBACKS_ENABLED=lvs.ipvs.preload).
-author: lvs.ipvs contributors
+author:
+  - lvs.ipvs contributors (@lvs-ipvs)
 """
+
+import importlib
+import pkgutil
+
+from ansible.plugins.callback import CallbackBase
+from ansible.plugins.loader import filter_loader, test_loader
+from ansible.utils.display import Display
 
 FILTER_PACKAGE = "ansible_collections.lvs.ipvs.plugins.filter"
 

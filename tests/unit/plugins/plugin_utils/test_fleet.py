@@ -45,7 +45,7 @@ def _service(rng: random.Random) -> dict:
         service["protocol"] = rng.choice(["tcp", "udp"])
     if rng.random() < 0.1:
         service["state"] = "absent"
-    service["servers"] = _maybe(rng, [_server(rng) for _ in range(rng.randint(0, 4))], garbage=("web1", None))
+    service["servers"] = _maybe(rng, [_server(rng) for _number in range(rng.randint(0, 4))], garbage=("web1", None))
     return service
 
 
@@ -65,7 +65,7 @@ def inventories(count: int = 200):
     """(services, hostvars, dr_interface, nat gateways) for each seed, the same on every run."""
     for seed in range(count):
         rng = random.Random(seed)
-        services = [_service(rng) for _ in range(rng.randint(1, 6))]
+        services = [_service(rng) for _number in range(rng.randint(1, 6))]
         both = ["192.0.2.1", "2001:db8::1"]
         yield seed, services, _hostvars(rng), rng.choice(["lo"] * 9 + ["eth 0"]), rng.choice([None, "192.0.2.1", both, both])
 
