@@ -67,7 +67,7 @@ def director_keepalived(services, hostvars: dict, host: str, settings: dict, var
 
 
 def _virtual_server(entry: dict, raw: dict, host: str, variable: str, index: int) -> dict:
-    where = "host '%s': %s[%d] (%s)" % (host, variable, index, topology.service_label(raw))
+    where = topology.service_where(host, variable, index, topology.service_label(raw))
     server = dict(entry)
     for key in SERVICE_CHECK_KEYS:
         if raw.get(key) is not None:

@@ -74,6 +74,11 @@ def service_label(service: dict) -> str:
     return "%s %s:%s" % (service.get("protocol", "tcp"), address, service.get("port"))
 
 
+def service_where(host: str, variable: str, index: int, label: str) -> str:
+    """How messages name a service of a host's list: ``host 'lb1': director_services[0] (tcp ...)``."""
+    return "host '%s': %s[%d] (%s)" % (host, variable, index, label)
+
+
 def _services(services, variable: str, host: str) -> list:
     if not isinstance(services, list):
         raise TopologyError("host '%s': %s must be a list of services, got %s" % (host, variable, type(services).__name__))
@@ -210,7 +215,7 @@ def director_table(services, hostvars: dict, host: str, variable: str = "directo
     for index, service in enumerate(_services(services, variable, host)):
         if health_checked(service) != keepalived_owned:
             continue
-        where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
+        where = service_where(host, variable, index, service_label(service))
         entry = {key: service[key] for key in SERVICE_KEYS if service.get(key) is not None}
         entry["servers"] = []
         for _index, server, address, method, _name in _servers_of(service, hosts, where):
@@ -262,7 +267,7 @@ def director_network(services, host: str, vip_interface=None, networks=None, var
     for index, service in enumerate(_services(services, variable, host)):
         if not _present(service):
             continue
-        where = "host '%s': %s[%d] (%s)" % (host, variable, index, service_label(service))
+        where = service_where(host, variable, index, service_label(service))
         modules.extend(_scheduler_modules(service))
         vip = _ip(service["address"], where) if service.get("address") is not None else None
         methods = set()
@@ -323,7 +328,7 @@ def realserver_fleet(services, hostvars: dict, host: str, variable: str = "reals
         if not _present(service):
             continue
         label = service_label(service)
-        where = "host '%s': %s[%d] (%s)" % (host, variable, index, label)
+        where = service_where(host, variable, index, label)
         vip = str(_ip(service["address"], where)) if service.get("address") is not None else None
         identity = {key: service[key] for key in model.SERVICE_IDENTITY if service.get(key) is not None}
         for number, server, address, method, name in _servers_of(service, hosts, where):
@@ -361,9 +366,11 @@ def _picked(fleet: Mapping, kind: str, key: str) -> list:
     return list(fleet[kind].get(_bucket(key, fleet["buckets"]), {}).get(key, []))
 
 
-def _named_and_addressed(fleet, hostvars: dict, host: str, variable: str) -> tuple:
-    """This host's entries of a fleet: those that name it, and those that give its address
-    (the host's variables are read only when some server is given by address)."""
+def _picked_by(fleet, hostvars: dict, host: str, variable: str) -> tuple:
+    """This host's entries of a fleet, in the order of the services and their servers:
+    those that name it and those that give its address (its variables are read only when
+    some server is given by address). Also the fleet's variable, and whether any entry
+    came by address."""
     if not _is_fleet(fleet):
         fleet = realserver_fleet(fleet, hostvars, host, variable)
     named, addressed = _picked(fleet, "hosts", host), []
@@ -371,19 +378,14 @@ def _named_and_addressed(fleet, hostvars: dict, host: str, variable: str) -> tup
         own_address = _own_address(hostvars, host)
         if own_address is not None:
             addressed = _picked(fleet, "addresses", str(own_address))
-    return fleet["variable"], named, addressed
+    return fleet["variable"], sorted(named + addressed, key=lambda entry: entry["index"]), bool(addressed)
 
 
 def host_entries(fleet, hostvars: dict, host: str, variable: str = "realserver_services") -> list:
     """This host's entries of a fleet (``realserver_fleet``), in the order of the services
     and their servers: those that name it, and those that give its address. ``fleet`` may
     also be the list of services, then derived for this host's sake."""
-    _variable, named, addressed = _named_and_addressed(fleet, hostvars, host, variable)
-    return sorted(named + addressed, key=lambda entry: entry["index"])
-
-
-def _where(fleet_variable: str, host: str, entry: dict) -> str:
-    return "host '%s': %s[%d] (%s)" % (host, fleet_variable, entry["index"][0], entry["label"])
+    return _picked_by(fleet, hostvars, host, variable)[1]
 
 
 def realserver_network(
@@ -400,13 +402,14 @@ def realserver_network(
     _interface(dr_interface, "host '%s': realserver_dr_interface" % host)
     modules, sysctls, addresses = [], {}, []
     gateways = _gateways(nat_gateways, host)
-    fleet_variable, named, addressed = _named_and_addressed(fleet, hostvars, host, variable)
+    fleet_variable, entries, any_addressed = _picked_by(fleet, hostvars, host, variable)
     # The fleet checked each named host's realserver_method; a server given by this
     # host's address is checked here.
-    declared = hostvars.get(host, {}).get("realserver_method") if addressed else None
+    declared = hostvars.get(host, {}).get("realserver_method") if any_addressed else None
     used = set()
-    for entry in sorted(named + addressed, key=lambda entry: entry["index"]):
-        where, method = _where(fleet_variable, host, entry), entry["method"]
+    for entry in entries:
+        where = service_where(host, fleet_variable, entry["index"][0], entry["label"])
+        method = entry["method"]
         vip = ipaddress.ip_address(entry["vip"]) if entry["vip"] is not None else None
         if declared is not None and declared != method:
             raise TopologyError("%s sends to it by %s, but its realserver_method is %s" % (where, method, declared))
