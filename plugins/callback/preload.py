@@ -12,9 +12,9 @@ short_description: Load the collection's filters once in the controller, not in 
 description:
   - Ansible forks a worker process for every task and host. The first template in a worker that
     names one of this collection's filters loads every filter file of the collection and the
-    model behind them (about 60 ms a worker on a 2-core machine, measured in C(bench/fleet.sh));
-    the roles' preflight tasks pay it once per host. Over a fleet of thousands of real servers
-    that is most of what the checks of C(site.yml) cost.
+    model behind them, and the roles' preflight tasks pay that once per host. In
+    C(bench/fleet.sh) on a 2-core machine, the checks of C(site.yml) over 1,000 real servers and
+    1,000 services of 10 took 126.8 s without this callback and 59.3 s with it.
   - This callback loads them, and Ansible's own filter and test plugins, in the controller process
     when a playbook starts, so the workers forked from it inherit them. What the filters compute
     and every error they raise are the same; a filter that fails to load still fails the task that
