@@ -7,11 +7,13 @@ from __future__ import annotations
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
+from ansible_collections.lvs.ipvs.plugins.module_utils import _lock as lock
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
 from ansible_collections.lvs.ipvs.plugins.module_utils._plan import Table
 
 NAMESPACE_SPEC = dict(namespace=dict(type="str"))
+LOCK_SPEC = dict(lock_timeout=dict(type="int", default=lock.DEFAULT_TIMEOUT))
 SERVICE_ID_SPEC = dict(
     protocol=dict(type="str", choices=sorted(model.PROTOCOLS), default="tcp"),
     address=dict(type="str"),

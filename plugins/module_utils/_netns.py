@@ -24,7 +24,7 @@ CLONE_NEWNET = 0x40000000
 NETNS_RUN_DIR = "/run/netns"
 # This thread's view of /proc/net (Linux 3.17+).
 PROC_NET = "/proc/thread-self/net"
-_OWN_NAMESPACE = "/proc/thread-self/ns/net"
+OWN_NAMESPACE = "/proc/thread-self/ns/net"
 
 
 def namespace_path(name: str) -> str:
@@ -67,7 +67,7 @@ def entered(name: str | None):
     if not name:
         yield
         return
-    own = os.open(_OWN_NAMESPACE, os.O_RDONLY)
+    own = os.open(OWN_NAMESPACE, os.O_RDONLY)
     try:
         _enter(name)
         try:

@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
+from ansible_collections.lvs.ipvs.plugins.module_utils import _lock as lock
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
@@ -83,13 +84,15 @@ def run(params: dict, check_mode: bool, diff: bool, load_module, warn=lambda tex
     key = desired.key if desired else server_key_of(service, params)
     client = common.open_client(load_module, check_mode)
     try:
-        current = common.read_table(client)
-        if service not in current.services:
-            raise IpvsError("service %s does not exist: create it first with lvs.ipvs.ipvs_service" % service.label())
-        servers = current.servers_of(service)
-        ops = operations(state, service, servers, desired, key)
-        applied = client.apply(ops) if ops and not check_mode else []
-        result = report(service, key, servers, ops, diff)
+        # the lock covers the edit; waiting for connections to end only reads counters
+        with lock.table_lock_unless(check_mode, params["lock_timeout"], "lvs.ipvs.ipvs_server") as waited:
+            current = common.read_table(client)
+            if service not in current.services:
+                raise IpvsError("service %s does not exist: create it first with lvs.ipvs.ipvs_service" % service.label())
+            servers = current.servers_of(service)
+            ops = operations(state, service, servers, desired, key)
+            applied = client.apply(ops) if ops and not check_mode else []
+        result = dict(report(service, key, servers, ops, diff), lock_waited=waited)
         if state == "drained" and key not in servers:
             warn("real server %s is not part of %s: nothing to drain" % (key.label(), service.label()))
         elif state == "drained" and params["wait_for_drain"] and not check_mode:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
+from ansible_collections.lvs.ipvs.plugins.module_utils import _lock as lock
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
@@ -35,15 +36,16 @@ def operations(current: plan.Table, key: model.ServiceKey, desired: plan.Desired
 def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
     key = common.service_key_of(params)
     desired = desired_of(params)
-    client = common.open_client(load_module, check_mode)
-    try:
-        current = common.read_table(client)
-        ops = operations(current, key, desired)
-        if ops and not check_mode:
-            client.apply(ops)
-    finally:
-        if client is not None:
-            client.close()
+    with lock.table_lock_unless(check_mode, params["lock_timeout"], "lvs.ipvs.ipvs_service") as waited:
+        client = common.open_client(load_module, check_mode)
+        try:
+            current = common.read_table(client)
+            ops = operations(current, key, desired)
+            if ops and not check_mode:
+                client.apply(ops)
+        finally:
+            if client is not None:
+                client.close()
     after = plan.simulate(current, ops)
     service = after.services.get(key)
     result = {
@@ -51,6 +53,7 @@ def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
         "service": service.as_dict() if service else None,
         "servers": [dest.as_dict() for dest in sorted(after.servers_of(key).values(), key=lambda dest: dest.key)],
         "operations": [op.as_dict() for op in ops],
+        "lock_waited": waited,
     }
     if diff:
         result["diff"] = {

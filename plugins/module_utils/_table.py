@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The work of lvs.ipvs.ipvs_table: the whole IPVS table as data.
 
-One run validates the whole desired table, reads the kernel's table once,
-plans the smallest list of edits, applies it in batches, then zeroes counters
-and saves the table when asked.
+One run validates the whole desired table, takes the namespace's table lock,
+reads the kernel's table, plans the smallest list of edits, applies it in
+batches, then zeroes counters and saves the table (read again from the kernel
+after edits) when asked, and only then lets the next run in.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
+from ansible_collections.lvs.ipvs.plugins.module_utils import _lock as lock
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
@@ -121,23 +123,26 @@ def zero_scope(params: dict):
 def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
     desired = desired_of(params)
     scope = zero_scope(params)
-    client = common.open_client(load_module, check_mode)
-    try:
-        current = without(common.read_table(client), desired.excluded if desired else excluded_of(params))
-        ops = operations(current, desired)
-        after = plan.simulate(current, ops)
-        if scope not in (None, "all") and scope not in after.services:
-            raise IpvsError("cannot zero the counters of %s: no such service" % scope.label())
-        applied = client.apply(ops) if ops and not check_mode else []
+    excluded = desired.excluded if desired else excluded_of(params)
+    warnings = []
+    with lock.table_lock_unless(check_mode, params["lock_timeout"], "lvs.ipvs.ipvs_table") as waited:
+        client = common.open_client(load_module, check_mode)
         try:
-            zeroed = _zero(client, scope, check_mode)
-            saved = _save(params["dest"], render_table(after), check_mode) if params.get("dest") else False
-        except IpvsError as exc:
-            note = "; the %d table edit(s) of this run were applied before it" % len(applied) if applied else ""
-            raise IpvsError(exc.message + note, applied=applied, errno=exc.errno) from None
-    finally:
-        if client is not None:
-            client.close()
+            current = without(common.read_table(client), excluded)
+            ops = operations(current, desired)
+            after = plan.simulate(current, ops)
+            if scope not in (None, "all") and scope not in after.services:
+                raise IpvsError("cannot zero the counters of %s: no such service" % scope.label())
+            applied = client.apply(ops) if ops and not check_mode else []
+            try:
+                zeroed = _zero(client, scope, check_mode)
+                saved = bool(params.get("dest")) and _save(params["dest"], _held(client, after, excluded, bool(applied), warnings), check_mode)
+            except IpvsError as exc:
+                note = "; the %d table edit(s) of this run were applied before it" % len(applied) if applied else ""
+                raise IpvsError(exc.message + note, applied=applied, errno=exc.errno) from None
+        finally:
+            if client is not None:
+                client.close()
     result = {
         "changed": bool(ops) or zeroed or saved,
         "commands": [command(op) for op in ops],
@@ -146,12 +151,30 @@ def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
         "servers": sum(len(servers) for servers in after.servers.values()),
         "zeroed": zeroed,
         "saved": saved,
+        "lock_waited": waited,
     }
     for op in ops:
         result["summary"][op.action] += 1
     if diff:
         result["diff"] = {"before": render_table(current), "after": render_table(after)}
+    if warnings:
+        result["warnings"] = warnings
     return result
+
+
+def _held(client, planned: plan.Table, excluded: frozenset, applied: bool, warnings: list) -> str:
+    """The rules to save: after edits, read from the kernel again (under the lock), so the
+    file is what the kernel holds, whatever the plan expected; else the table read at the start."""
+    expected = render_table(planned)
+    if not applied:
+        return expected
+    held = render_table(without(client.table(), excluded))
+    if held != expected:
+        warnings.append(
+            "the kernel's table differs from this run's plan after the edits (something outside lvs.ipvs changed it "
+            "meanwhile): the save file holds what the kernel holds"
+        )
+    return held
 
 
 def _zero(client, scope, check_mode: bool) -> bool:

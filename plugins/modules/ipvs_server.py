@@ -21,6 +21,7 @@ extends_documentation_fragment:
   - lvs.ipvs.attributes
   - lvs.ipvs.attributes.REQUIREMENTS
   - lvs.ipvs.namespace
+  - lvs.ipvs.lock
   - lvs.ipvs.service
 options:
   service:
@@ -158,6 +159,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+lock_waited:
+  description: Seconds this run waited for another run to finish changing the table (V(0) in check mode); see O(lock_timeout).
+  returned: success
+  type: float
+  sample: 0.0
 server:
   description: The real server after the task (as it would be, in check mode); null when absent.
   returned: always
@@ -207,6 +213,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 def main() -> None:
     argument_spec = dict(
         common.NAMESPACE_SPEC,
+        **common.LOCK_SPEC,
         **common.SERVER_SPEC,
         service=dict(type="dict", required=True, options=common.SERVICE_ID_SPEC, **common.SERVICE_ID_RULES),
         state=dict(type="str", choices=["absent", "drained", "present"], default="present"),

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - lvs.ipvs.attributes
   - lvs.ipvs.attributes.REQUIREMENTS
   - lvs.ipvs.namespace
+  - lvs.ipvs.lock
 options:
   protocol:
     description:
@@ -219,6 +220,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+lock_waited:
+  description: Seconds this run waited for another run to finish changing the table (V(0) in check mode); see O(lock_timeout).
+  returned: success
+  type: float
+  sample: 0.0
 service:
   description: The service as it is after the task (as it would be, in check mode); null when absent.
   returned: always
@@ -305,6 +311,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 def main() -> None:
     argument_spec = dict(
         common.NAMESPACE_SPEC,
+        **common.LOCK_SPEC,
         **common.SERVICE_ID_SPEC,
         **common.SERVICE_OPTION_SPEC,
         state=dict(type="str", choices=["absent", "present"], default="present"),

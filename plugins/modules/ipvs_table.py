@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - lvs.ipvs.attributes
   - lvs.ipvs.attributes.REQUIREMENTS
   - lvs.ipvs.namespace
+  - lvs.ipvs.lock
 options:
   services:
     description:
@@ -159,6 +160,12 @@ options:
       - Save the table, after this run's changes, to this path on the managed host in
         C(ipvsadm -Sn) format (which C(ipvsadm -R) and O(src) read). The file is
         replaced atomically and only when its content differs.
+      - After edits the table is read from the kernel again, still holding the table lock
+        (O(lock_timeout)), and that is what the file holds; a warning says so when it differs
+        from the plan (something outside the collection changed the table meanwhile). Without
+        edits the file holds the table this run read.
+      - A run killed before the save leaves the previous file; the next run plans against the
+        kernel, applies what is missing with RV(changed) and the list of RV(commands), and saves.
       - Services and servers are sorted as ipvsadm sorts them, so the file equals
         C(ipvsadm -Sn) output, except that thresholds (C(-x), C(-y)) are kept -
         ipvsadm -S drops them.
@@ -276,6 +283,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+lock_waited:
+  description: Seconds this run waited for another run to finish changing the table (V(0) in check mode); see O(lock_timeout).
+  returned: success
+  type: float
+  sample: 0.0
 commands:
   description:
     - The edits made (or that check mode would make), in order, as the ipvsadm
@@ -334,6 +346,7 @@ def main() -> None:
     )
     argument_spec = dict(
         common.NAMESPACE_SPEC,
+        **common.LOCK_SPEC,
         services=dict(type="list", elements="dict", options=service_spec, **common.SERVICE_ID_RULES),
         src=dict(type="path"),
         purge=dict(type="bool", default=False),

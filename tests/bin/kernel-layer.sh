@@ -37,13 +37,14 @@ if (($#)); then
   exit $status
 fi
 
-# lvs-ipvs-net is a shell script: its tests run once, under the newer series.
+# lvs-ipvs-net is a shell script: its tests run once, under the newer series. -rP shows
+# what the tests print (the concurrency tests say what each run saw).
 for venv in "$VENV_PYROUTE2_07" "$VENV"; do
   version=$("$venv/bin/python" -c 'import pyroute2; print(pyroute2.__version__)')
   started=$SECONDS
   skip=()
   [[ $venv == "$VENV" ]] || skip=(--ignore=tests/kernel/test_host_script.py)
-  (cd "$ROOT" && PYTHONPATH="$COLLECTIONS_PATH" "$venv/bin/python" -m pytest -q -p no:cacheprovider "${skip[@]}" tests/kernel) || status=1
+  (cd "$ROOT" && PYTHONPATH="$COLLECTIONS_PATH" "$venv/bin/python" -m pytest -q -rP -p no:cacheprovider "${skip[@]}" tests/kernel) || status=1
   log "netlink core with pyroute2 $version: $((SECONDS - started)) s"
 done
 

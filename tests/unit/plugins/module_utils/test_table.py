@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.lvs.ipvs.plugins.module_utils import _lock as lock
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils import _savefile as savefile
@@ -95,7 +96,7 @@ def test_save_file_errors_name_file_line_and_token(text, message):
 
 def params(**given) -> dict:
     base = {"services": None, "src": None, "purge": False, "state": "present", "dest": None}
-    base.update({"zero_counters": False, "zero_service": None, "namespace": None, "exclude": None})
+    base.update({"zero_counters": False, "zero_service": None, "namespace": None, "exclude": None, "lock_timeout": 5})
     base.update(given)
     return base
 
@@ -186,6 +187,11 @@ def test_ipvsadm_order_wraps_like_its_c_comparison():
     ]
 
 
+@pytest.fixture(autouse=True)
+def lock_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(lock, "LOCK_DIR", str(tmp_path / "run"))
+
+
 class TableOnlyClient:
     """A kernel stand-in holding a table: enough for run() paths that end before zeroing."""
 
@@ -230,6 +236,32 @@ def test_saving_writes_the_table_once(monkeypatch, tmp_path):
     second = table.run(given, check_mode=False, diff=False, load_module=None)
     assert (first["changed"], first["saved"], second["changed"]) == (True, True, False)
     assert (tmp_path / "ipvsadm.rules").read_text() == render_table(CURRENT)
+
+
+class MeddledClient(TableOnlyClient):
+    """A kernel whose table someone else edits while the run applies its own edits."""
+
+    def apply(self, ops) -> list:
+        applied = super().apply(ops)
+        outsider = model.service_key("tcp", "198.51.100.9", 443)
+        self.held = plan.simulate(self.held, plan.plan_table(self.held, [plan.DesiredService(model.build_service(outsider))]))
+        return applied
+
+
+def test_the_save_file_holds_what_the_kernel_holds_after_the_edits(monkeypatch, tmp_path):
+    client = MeddledClient(CURRENT)
+    monkeypatch.setattr(table.common, "open_client", lambda load_module, check_mode: client)
+    given = params(services=[service("192.0.2.1", "10.0.0.1", "10.0.0.2")], dest=str(tmp_path / "ipvsadm.rules"))
+    result = table.run(given, check_mode=False, diff=False, load_module=None)
+    saved = (tmp_path / "ipvsadm.rules").read_text()
+    assert saved == render_table(client.held)
+    assert "-A -t 198.51.100.9:443 -s wlc\n" in saved
+    assert result["commands"] == ["-a -t 192.0.2.1:80 -r 10.0.0.2:80 -g -w 1"]
+    assert result["warnings"] == [
+        "the kernel's table differs from this run's plan after the edits (something outside lvs.ipvs changed it "
+        "meanwhile): the save file holds what the kernel holds"
+    ]
+    assert result["lock_waited"] == 0
 
 
 KEEPALIVED_OWNED = {"protocol": "tcp", "address": "192.0.2.2", "port": 80, "fwmark": None, "family": None}
