@@ -2,8 +2,10 @@
 # namespace of its own: what it does when an item fails, at boot and on apply.
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -27,12 +29,16 @@ def host(tmp_path):
         LVS_IPVS_NET_STATE_DIR=str(tmp_path / "state"),
         LVS_IPVS_NET_BIN=str(tmp_path / "bin" / "lvs-ipvs-net"),
         LVS_IPVS_NET_UNIT_DIR=str(tmp_path / "units"),
+        LVS_IPVS_NET_LOCK_DIR=str(tmp_path / "run"),
     )
 
-    def run(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["ip", "netns", "exec", NAMESPACE, "bash", str(SCRIPT), *args], env=dict(env, **extra_env), capture_output=True, text=True, check=False
-        )
+    def run(*args: str, wait: bool = True, **extra_env: str):
+        command = ["ip", "netns", "exec", NAMESPACE, "bash", str(SCRIPT), *args]
+        started = subprocess.Popen(command, env=dict(env, **extra_env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if not wait:
+            return started
+        stdout, stderr = started.communicate()
+        return subprocess.CompletedProcess(started.args, started.returncode, stdout, stderr)
 
     def shell(command: str) -> str:
         return subprocess.run(["ip", "netns", "exec", NAMESPACE, "sh", "-c", command], capture_output=True, text=True, check=True).stdout
@@ -103,3 +109,46 @@ def test_check_mode_reports_and_changes_nothing(host):
     assert done.returncode == 0 and "changed: address 192.0.2.80/32 on lo" in done.stdout
     assert "192.0.2.80/32" not in addresses(shell)
     assert not (tmp / "conf" / "realserver.net").exists()
+
+
+@pytest.fixture
+def held_lock(tmp_path):
+    """The director config's lock, held by this test as another run would hold it."""
+    (tmp_path / "run").mkdir()
+    path = tmp_path / "run" / "net-director.lock"
+    with open(path, "w", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write("pid 4242 (lvs-ipvs-net --apply) since 2026-12-03T10:00:00+0000\n")
+        handle.flush()
+        yield handle, path
+
+
+def test_a_second_apply_gives_up_naming_the_holder_and_changes_nothing(host, held_lock):
+    run, shell, tmp = host
+    _handle, path = held_lock
+    done = run("--apply", "director", "address lo 192.0.2.80/32\n", LVS_IPVS_NET_LOCK_TIMEOUT="1")
+    assert done.returncode == 1, done
+    assert done.stderr.strip() == (
+        "lvs-ipvs-net: another run applies 'director': pid 4242 (lvs-ipvs-net --apply) since 2026-12-03T10:00:00+0000 holds %s; "
+        "gave up after waiting 1 s" % path
+    )
+    assert "192.0.2.80/32" not in addresses(shell)
+    assert not (tmp / "conf" / "director.net").exists()
+    # check mode only reads: it does not wait for the holder
+    checked = run("--check", "director", "address lo 192.0.2.80/32\n", LVS_IPVS_NET_LOCK_TIMEOUT="1")
+    assert checked.returncode == 0 and "changed: address 192.0.2.80/32 on lo" in checked.stdout, checked
+
+
+def test_a_second_apply_waits_for_the_first_then_runs_whole(host, held_lock):
+    run, shell, tmp = host
+    handle, path = held_lock
+    waiting = run("--apply", "director", "address lo 192.0.2.81/32\n", wait=False)
+    time.sleep(1)
+    assert waiting.poll() is None, "ran while another run held the lock"
+    assert "192.0.2.81/32" not in addresses(shell)
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    _stdout, stderr = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, stderr
+    assert "192.0.2.81/32" in addresses(shell)
+    assert (tmp / "conf" / "director.net").read_text() == "address lo 192.0.2.81/32\n"
+    assert path.read_text().startswith("pid %d (lvs-ipvs-net --apply) since " % waiting.pid)
