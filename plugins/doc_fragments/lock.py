@@ -16,7 +16,7 @@ options:
         C(/run/lvs-ipvs/ipvs-netns-INODE.lock) from reading the table to its last edit (and,
         for M(lvs.ipvs.ipvs_table), saving O(lvs.ipvs.ipvs_table#module:dest)), so two runs at
         once - two operators, an AWX schedule, a drain during a deploy - take turns and each
-        plans against what the other left. A run killed in the middle holds nothing: the kernel
+        plans against what the other left. A run killed in the middle holds nothing - the kernel
         drops the lock with the process.
       - Runs in check mode only read and do not take the lock.
     type: int

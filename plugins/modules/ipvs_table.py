@@ -165,7 +165,7 @@ options:
         from the plan (something outside the collection changed the table meanwhile). Without
         edits the file holds the table this run read.
       - A run killed before the save leaves the previous file; the next run plans against the
-        kernel, applies what is missing with RV(changed) and the list of RV(commands), and saves.
+        kernel, applies what is missing (C(changed=true), every edit in RV(commands)), and saves.
       - Services and servers are sorted as ipvsadm sorts them, so the file equals
         C(ipvsadm -Sn) output, except that thresholds (C(-x), C(-y)) are kept -
         ipvsadm -S drops them.
