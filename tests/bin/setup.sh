@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 
 APT_PACKAGES=(qemu-system-x86 kmod ipvsadm keepalived iproute2 busybox-static python3-venv git rsync shellcheck
-  podman netavark aardvark-dns crun conmon iptables debootstrap openssh-client)
+  podman netavark aardvark-dns crun conmon iptables debootstrap openssh-client chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
