@@ -16,4 +16,5 @@ work=$(mktemp -d "$CACHE/bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 LVS_IPVS_VM_OUT="$work" "$ROOT/tests/bin/vm.sh" "$ROOT/bench/failover-lab.sh" "$RUNS"
 "$VENV/bin/python" "$ROOT/bench/failover.py" "$work/failover.jsonl" "$work/meta.json" "$ROOT/bench/results"
+"$VENV/bin/python" "$ROOT/bench/plot.py" failover "$ROOT/bench/results"
 cat "$ROOT/bench/results/failover.md"

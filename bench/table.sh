@@ -19,4 +19,5 @@ LVS_IPVS_VM_OUT="$work" "$ROOT/tests/bin/vm.sh" bash -c \
   '"$0" "$1" kernel "$LVS_IPVS_OUT/kernel.json"' "$VENV/bin/python" "$ROOT/bench/table.py"
 
 "$VENV/bin/python" "$ROOT/bench/table.py" render "$ROOT/bench/results" "$work/host.json" "$work/kernel.json"
+"$VENV/bin/python" "$ROOT/bench/plot.py" table "$ROOT/bench/results"
 cat "$ROOT/bench/results/table.md"

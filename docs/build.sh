@@ -21,7 +21,7 @@ cp "$ROOT/docs/site/index.rst" "$ROOT/docs/site/ansible.rst" "$out/rst/"
 # The guides keep the repository's layout, so their relative links resolve on the site too.
 mkdir -p "$out/rst/docs" "$out/rst/bench/results"
 cp "$ROOT"/docs/*.md "$out/rst/docs/"
-cp "$ROOT/bench/results/failover.md" "$ROOT/bench/results/fleet.md" "$out/rst/bench/results/"
+cp "$ROOT"/bench/results/{failover,fleet,table}.md "$ROOT"/bench/results/*.svg "$out/rst/bench/results/"
 python "$ROOT/docs/site/mermaid_assets.py" "$CACHE/npm" "$out/static"
 LVS_IPVS_DOCS_STATIC="$out/static" sphinx-build -q -W --keep-going -c "$ROOT/docs/site" -b html "$out/rst" "$out/html"
 log "reference site: $out/html/index.html"

@@ -1,8 +1,8 @@
 """The built docs site opened in headless Chromium with no way out.
 
 Serves SITE on 127.0.0.1, opens every page with every request to another host refused,
-and fails unless: each Mermaid diagram became an SVG (not mermaid's error picture), no
-page logged a console error or threw, no request left the site, and every link within
+and fails unless: each Mermaid diagram became an SVG (not mermaid's error picture), each
+picture loaded, no page logged a console error or threw, no request left the site, and every link within
 the site reaches a page that exists and, with a #fragment, an element of that id.
 
     python docs-browser.py SITE [SCREENSHOT_DIR]
@@ -93,6 +93,9 @@ def check_page(page, root: Path, origin: str, path: Path, problems: list, counts
             problems.append("%s: %d diagram(s) rendered as mermaid's syntax error" % (name, failed))
         counts["diagrams"] += page.locator(".mermaid svg").count() - failed
     page.wait_for_load_state("networkidle")
+    for source in page.eval_on_selector_all("img", "images => images.filter(i => !i.complete || !i.naturalWidth).map(i => i.src)"):
+        problems.append("%s: picture %s does not load" % (name, source))
+    counts["pictures"] += page.locator("img").count()
     problems.extend("%s: console error: %s" % (name, text) for text in errors)
     for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
         counts["links"] += 1
@@ -109,7 +112,7 @@ def main(site: str, screenshots: str | None = None) -> int:
     origin = "http://127.0.0.1:%d" % server.server_address[1]
     problems: list = []
     left_the_site: list = []
-    counts = {"pages": 0, "diagrams": 0, "links": 0, "broken": 0}
+    counts = {"pages": 0, "diagrams": 0, "pictures": 0, "links": 0, "broken": 0}
 
     def guard(route):
         url = route.request.url
@@ -141,8 +144,8 @@ def main(site: str, screenshots: str | None = None) -> int:
     server.shutdown()
     problems.extend("request left the site: %s" % url for url in sorted(set(left_the_site)))
     print(
-        "docs in Chromium: %d pages, %d diagrams rendered as SVG, %d links of which %d within the site do not resolve, %d requests outside the site"
-        % (counts["pages"], counts["diagrams"], counts["links"], counts["broken"], len(left_the_site))
+        "docs in Chromium: %d pages, %d diagrams rendered as SVG, %d pictures, %d links of which %d within the site do not resolve, "
+        "%d requests outside the site" % (counts["pages"], counts["diagrams"], counts["pictures"], counts["links"], counts["broken"], len(left_the_site))
     )
     for problem in problems:
         print("  " + problem, file=sys.stderr)
