@@ -7,6 +7,7 @@ from __future__ import annotations
 from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
 from ansible_collections.lvs.ipvs.plugins.module_utils import _conn as conn
 from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
+from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netns as netns
 
 GATHER_CHOICES = ("info", "services", "servers", "stats", "timeouts", "daemons", "connections")
@@ -40,7 +41,7 @@ def run(params: dict) -> dict:
             result.update(client.info())
         if gather & {"services", "servers", "stats"}:
             states = client.service_states(with_servers="servers" in gather)
-            chosen = [states[key]] if key in states else [] if key else [states[k] for k in sorted(states)]
+            chosen = [states[key]] if key in states else [] if key else [states[k] for k in sorted(states, key=model.IPVSADM_SERVICE_ORDER)]
             result["services"] = [service_dict(state, gather) for state in chosen]
         if "timeouts" in gather:
             result["timeouts"] = client.timeouts()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import socket
+import struct
 from dataclasses import dataclass, field
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
@@ -459,5 +460,52 @@ class ServiceState:
 
     def as_dict(self) -> dict:
         data = self.service.as_dict()
-        data.update(stats=self.stats, rates=self.rates, servers=[self.dests[key].as_dict() for key in sorted(self.dests)])
+        data.update(stats=self.stats, rates=self.rates, servers=[self.dests[key].as_dict() for key in sorted(self.dests, key=IPVSADM_SERVER_ORDER)])
         return data
+
+
+# ipvsadm sorts what it lists (libipvs ipvs_cmp_services / ipvs_cmp_dests): by fwmark,
+# family, protocol, address, port for services and by address, port for real servers.
+# Its C code subtracts unsigned 32-bit values into an int, so two addresses more than
+# 2**31 apart compare "wrapped"; the same arithmetic here gives ipvsadm's order.
+
+
+def _wrapped(first: int, second: int) -> int:
+    difference = (first - second) & 0xFFFFFFFF
+    return difference - (1 << 32) if difference & 0x80000000 else difference
+
+
+def _address_words(family: str, address: str) -> tuple:
+    if not address:
+        return (0, 0, 0, 0)
+    packed = socket.inet_pton(FAMILIES[family], address).ljust(16, b"\0")
+    return struct.unpack(">4I", packed)
+
+
+def _compare_addresses(family: str, first: tuple, second: tuple) -> int:
+    # IPv4 compares the first word only, IPv6 word by word (the family is the first entry's)
+    for index in range(4 if family == "ipv6" else 1):
+        result = _wrapped(first[index], second[index])
+        if result:
+            return result
+    return 0
+
+
+def _compare_services(first: ServiceKey, second: ServiceKey) -> int:
+    return (
+        _wrapped(first.fwmark, second.fwmark)
+        or FAMILIES[first.family] - FAMILIES[second.family]
+        or PROTOCOLS[first.protocol] - PROTOCOLS[second.protocol]
+        or _compare_addresses(first.family, _address_words(first.family, first.address), _address_words(second.family, second.address))
+        or first.port - second.port
+    )
+
+
+def _compare_servers(first: DestKey, second: DestKey) -> int:
+    words = _address_words(first.family, first.address), _address_words(second.family, second.address)
+    return _compare_addresses(first.family, *words) or first.port - second.port
+
+
+# sort keys: sorted(table.services, key=IPVSADM_SERVICE_ORDER) lists as ipvsadm -L does
+IPVSADM_SERVICE_ORDER = functools.cmp_to_key(_compare_services)
+IPVSADM_SERVER_ORDER = functools.cmp_to_key(_compare_servers)

@@ -7,20 +7,15 @@ Diffs use these lines because they are what an LVS operator already reads.
 
 from __future__ import annotations
 
-import functools
-import socket
-import struct
-
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils._model import (
-    FAMILIES,
     HOST_PREFIX,
+    IPVSADM_SERVER_ORDER,
+    IPVSADM_SERVICE_ORDER,
     MASQUERADE,
-    PROTOCOLS,
     ROUTE,
     TUNNEL,
     Dest,
-    DestKey,
     Service,
     ServiceKey,
     host_port,
@@ -76,7 +71,7 @@ def render(service: Service | None, servers=()) -> str:
     if service is None:
         return ""
     lines = [service_rule(service)]
-    lines += [server_rule(service.key, dest) for dest in sorted(servers, key=lambda d: d.key)]
+    lines += [server_rule(service.key, dest) for dest in sorted(servers, key=lambda dest: IPVSADM_SERVER_ORDER(dest.key))]
     return "\n".join(lines) + "\n"
 
 
@@ -84,53 +79,11 @@ def render_table(table: plan.Table) -> str:
     """The whole table as ``ipvsadm -Sn`` writes it, in its order, plus the
     thresholds (-x, -y) that ipvsadm -S leaves out."""
     lines = []
-    for key in sorted(table.services, key=functools.cmp_to_key(_compare_services)):
+    for key in sorted(table.services, key=IPVSADM_SERVICE_ORDER):
         lines.append(service_rule(table.services[key]))
         servers = table.servers_of(key)
-        lines += [server_rule(key, servers[dest]) for dest in sorted(servers, key=functools.cmp_to_key(_compare_servers))]
+        lines += [server_rule(key, servers[dest]) for dest in sorted(servers, key=IPVSADM_SERVER_ORDER)]
     return "".join(line + "\n" for line in lines)
-
-
-# ipvsadm sorts what it lists (libipvs ipvs_cmp_services / ipvs_cmp_dests): by fwmark,
-# family, protocol, address, port for services and by address, port for real servers.
-# Its C code subtracts unsigned 32-bit values into an int, so two addresses more than
-# 2**31 apart compare "wrapped"; the same arithmetic here gives ipvsadm's order.
-
-
-def _wrapped(first: int, second: int) -> int:
-    difference = (first - second) & 0xFFFFFFFF
-    return difference - (1 << 32) if difference & 0x80000000 else difference
-
-
-def _address_words(family: str, address: str) -> tuple:
-    if not address:
-        return (0, 0, 0, 0)
-    packed = socket.inet_pton(FAMILIES[family], address).ljust(16, b"\0")
-    return struct.unpack(">4I", packed)
-
-
-def _compare_addresses(family: str, first: tuple, second: tuple) -> int:
-    # IPv4 compares the first word only, IPv6 word by word (the family is the first entry's)
-    for index in range(4 if family == "ipv6" else 1):
-        result = _wrapped(first[index], second[index])
-        if result:
-            return result
-    return 0
-
-
-def _compare_services(first: ServiceKey, second: ServiceKey) -> int:
-    return (
-        _wrapped(first.fwmark, second.fwmark)
-        or FAMILIES[first.family] - FAMILIES[second.family]
-        or PROTOCOLS[first.protocol] - PROTOCOLS[second.protocol]
-        or _compare_addresses(first.family, _address_words(first.family, first.address), _address_words(second.family, second.address))
-        or first.port - second.port
-    )
-
-
-def _compare_servers(first: DestKey, second: DestKey) -> int:
-    words = _address_words(first.family, first.address), _address_words(second.family, second.address)
-    return _compare_addresses(first.family, *words) or first.port - second.port
 
 
 def command(op: plan.Operation) -> str:

@@ -146,6 +146,29 @@ def test_info_config_zero_flush(client):
     assert saved() == set()
 
 
+def test_ipvs_info_lists_in_ipvsadm_order(client):
+    # as text 10.0.0.10 sorts before 10.0.0.9 and 198.51.100.1 before 203.0.113.1 ... and
+    # ipvsadm wraps addresses more than 2**31 apart: its own listing is the reference
+    from ansible_collections.lvs.ipvs.plugins.module_utils import _info as info
+
+    services = [model.service_key("tcp", address, port) for address, port in (("203.0.113.1", 80), ("10.1.0.1", 443), ("198.51.100.1", 80), ("10.1.0.1", 80))]
+    desired = [plan.DesiredService(model.build_service(key), tuple(model.build_dest(key, "10.0.0.%d" % n) for n in (10, 9, 100, 2))) for key in services]
+    desired.append(plan.DesiredService(model.build_service(model.service_key("udp", "2001:db8::10", 53)), ()))
+    client.apply(plan.plan_table(client.table(), desired))
+    listed = info.run({"namespace": None, "gather": ["services", "servers"], "service": None})["services"]
+    ours = [(item["protocol"], item["address"], item["port"], [server["address"] for server in item["servers"]]) for item in listed]
+    theirs, current = [], None
+    for line in ipvsadm("-Ln").splitlines()[3:]:
+        fields = line.split()
+        if fields[0] in ("TCP", "UDP"):
+            address, _, port = fields[1].rpartition(":")
+            current = (fields[0].lower(), address.strip("[]"), int(port), [])
+            theirs.append(current)
+        else:
+            current[3].append(fields[1].rpartition(":")[0].strip("[]"))
+    assert ours == theirs
+
+
 def test_counters_are_read(client):
     client.apply(plan.plan_table(client.table(), TABLE))
     states = client.service_states()
