@@ -83,9 +83,12 @@ package() {
 # The reference site: antsibull-docs checks and renders every plugin's and role's docs,
 # Sphinx builds them with warnings as errors; then every page is opened in headless
 # Chromium with no way out (diagrams drawn, no console error, no request leaving the
-# site, internal links resolve).
+# site, internal links resolve), and each promise of docs/promises.yml is checked to be
+# in its page and to name tests that exist.
 docs() {
-  "$ROOT/docs/build.sh" && "$VENV_DOCS/bin/python" "$ROOT/tests/bin/docs-browser.py" "$ROOT/docs/_build/html" "$ROOT/docs/_build/screenshots"
+  "$ROOT/docs/build.sh" &&
+    "$VENV_DOCS/bin/python" "$ROOT/tests/bin/docs-browser.py" "$ROOT/docs/_build/html" "$ROOT/docs/_build/screenshots" &&
+    "$VENV_DOCS/bin/python" "$ROOT/tests/bin/check_promises.py" "$ROOT"
 }
 
 sanity() {
