@@ -280,7 +280,9 @@ service:
       type: bool
       sample: false
 servers:
-  description: Real servers of the service after the task, with the keys of M(lvs.ipvs.ipvs_server)'s RV(lvs.ipvs.ipvs_server#module:server).
+  description:
+    - Real servers of the service after the task, in ipvsadm's order, with the keys of
+      M(lvs.ipvs.ipvs_server)'s RV(lvs.ipvs.ipvs_server#module:server).
   returned: always
   type: list
   elements: dict
