@@ -24,7 +24,7 @@ def missing_test(root: Path, reference: str) -> str | None:
         path, function = reference.split("::", 1)
         pattern = r"^def %s\(" % re.escape(function)
     else:
-        path, _, task = reference.partition(": ")
+        path, task = reference.split(": ", 1)
         pattern = r"^\s*-?\s*name: %s\s*$" % re.escape(task)
     file = root / path
     if not file.is_file():

@@ -161,7 +161,7 @@ def test_ipvs_info_lists_in_ipvsadm_order(client):
     for line in ipvsadm("-Ln").splitlines()[3:]:
         fields = line.split()
         if fields[0] in ("TCP", "UDP"):
-            address, _, port = fields[1].rpartition(":")
+            address, port = fields[1].rsplit(":", 1)
             current = (fields[0].lower(), address.strip("[]"), int(port), [])
             theirs.append(current)
         else:
