@@ -55,12 +55,16 @@ mkdir -p "$(dirname "$LVS_IPVS_TIMING")"
 status=0
 for scenario in "${scenarios[@]}"; do
   started=$SECONDS
-  if (cd "$ROOT" && LVS_IPVS_TIMING_LABEL=$scenario molecule test --scenario-name "$scenario"); then
+  steps=$(mktemp)
+  # a scenario passes when molecule does and no step of its sequence was skipped
+  if (cd "$ROOT" && LVS_IPVS_TIMING_LABEL=$scenario LVS_LAB_STEPS=$steps molecule test --scenario-name "$scenario") &&
+    "$VENV/bin/python" "$ROOT/tests/bin/check_steps.py" "$ROOT/extensions/molecule/$scenario" "$steps"; then
     log "scenario $scenario passed in $((SECONDS - started)) s"
   else
     log "scenario $scenario FAILED after $((SECONDS - started)) s"
     status=1
   fi
+  rm -f "$steps"
 done
 cat "$LVS_LAB_RESULTS"/*.md 2>/dev/null
 exit $status
