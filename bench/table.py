@@ -70,34 +70,15 @@ def changed_services(servers: int) -> tuple:
 
 
 def module_params(services: list) -> dict:
-    """The parameters as AnsibleModule hands them to the runner (defaults filled in)."""
-    server_defaults = {
-        "port": None,
-        "forwarding_method": "route",
-        "weight": 1,
-        "upper_threshold": 0,
-        "lower_threshold": 0,
-        "tunnel_type": None,
-        "tunnel_port": None,
-        "tunnel_checksum": None,
-    }
-    service_defaults = {
-        "fwmark": None,
-        "family": None,
-        "scheduler_flags": None,
-        "persistent": None,
-        "persistence_timeout": None,
-        "persistence_netmask": None,
-        "persistence_engine": None,
-        "one_packet": False,
-        "state": "present",
-    }
-    filled = []
-    for service in services:
-        entry = dict(service_defaults, **service)
-        entry["servers"] = [dict(server_defaults, **server) for server in service["servers"]]
-        filled.append(entry)
-    return {"services": filled, "src": None, "purge": True, "state": "present", "dest": None, "zero_counters": False, "zero_service": None, "namespace": None}
+    """The parameters as AnsibleModule hands them to the runner: checked, with the
+    defaults of ipvs_table's own argument spec."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    from ansible_collections.lvs.ipvs.plugins.modules import ipvs_table
+
+    checked = ArgumentSpecValidator(ipvs_table.argument_spec()).validate({"services": services, "purge": True})
+    assert not checked.error_messages, checked.error_messages
+    return checked.validated_parameters
 
 
 def rules(services: list) -> list:

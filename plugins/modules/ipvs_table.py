@@ -337,14 +337,15 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _table as table
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
 
-def main() -> None:
+def argument_spec() -> dict:
+    """The module's options; tests and the benchmark fill in defaults from it too."""
     service_spec = dict(
         common.SERVICE_ID_SPEC,
         **common.SERVICE_OPTION_SPEC,
         state=dict(type="str", choices=["absent", "present"], default="present"),
         servers=dict(type="list", elements="dict", options=common.SERVER_SPEC, default=[]),
     )
-    argument_spec = dict(
+    return dict(
         common.NAMESPACE_SPEC,
         **common.LOCK_SPEC,
         services=dict(type="list", elements="dict", options=service_spec, **common.SERVICE_ID_RULES),
@@ -356,8 +357,11 @@ def main() -> None:
         zero_counters=dict(type="bool", default=False),
         zero_service=dict(type="dict", options=common.SERVICE_ID_SPEC, **common.SERVICE_ID_RULES),
     )
+
+
+def main() -> None:
     module = AnsibleModule(
-        argument_spec=argument_spec,
+        argument_spec=argument_spec(),
         supports_check_mode=True,
         mutually_exclusive=[("services", "src")],
         required_if=[("purge", True, ("services", "src"), True)],

@@ -9,11 +9,13 @@ import signal
 import time
 
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from conftest import ipvsadm
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _lock as lock
 from ansible_collections.lvs.ipvs.plugins.module_utils import _table as table
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
+from ansible_collections.lvs.ipvs.plugins.modules import ipvs_table
 
 
 def services(first: int, count: int, servers: int) -> list:
@@ -26,17 +28,11 @@ def services(first: int, count: int, servers: int) -> list:
 
 
 def params(entries: list, **options) -> dict:
-    service_defaults = dict.fromkeys(("fwmark", "family", "scheduler_flags", "persistent", "persistence_timeout", "persistence_netmask", "persistence_engine"))
-    server_defaults = dict.fromkeys(("port", "tunnel_type", "tunnel_port", "tunnel_checksum"))
-    server_defaults.update(forwarding_method="route", upper_threshold=0, lower_threshold=0)
-    given = []
-    for entry in entries:
-        servers = [dict(server_defaults, **server) for server in entry["servers"]]
-        given.append(dict(service_defaults, protocol="tcp", state="present", one_packet=False, **dict(entry, servers=servers)))
-    base = dict(services=given, src=None, purge=False, state="present", dest=None, exclude=None)
-    base.update(zero_counters=False, zero_service=None, namespace=None, lock_timeout=60)
-    base.update(options)
-    return base
+    """The parameters as AnsibleModule hands them to the runner: checked and with the
+    defaults of ipvs_table's own argument spec."""
+    checked = ArgumentSpecValidator(ipvs_table.argument_spec()).validate(dict(services=entries, **options))
+    assert not checked.error_messages, checked.error_messages
+    return checked.validated_parameters
 
 
 def start(given: dict) -> tuple:
@@ -112,7 +108,8 @@ def test_a_run_killed_mid_apply_is_repaired_by_the_next_with_the_exact_edits(cli
     desired = services(0, 1000, 10)
     saved = tmp_path / "ipvsadm.rules"
     saved.write_text("# the boot file of an earlier run\n")
-    doomed = start(params(desired, dest=str(saved)))
+    given = params(desired, dest=str(saved))
+    doomed = start(given)
     wait_until(lambda: servers_in_kernel() > 0, "the first batch of edits is in the kernel")
     os.kill(doomed[0], signal.SIGKILL)
     os.waitpid(doomed[0], 0)
@@ -122,7 +119,7 @@ def test_a_run_killed_mid_apply_is_repaired_by_the_next_with_the_exact_edits(cli
     assert saved.read_text() == "# the boot file of an earlier run\n"
 
     # lock_timeout 0: the killed run holds nothing
-    repair = table.run(params(desired, dest=str(saved), lock_timeout=0), False, False, None)
+    repair = table.run(dict(given, lock_timeout=0), False, False, None)
     wanted = lines(ipvsadm("-Sn"))
     assert repair["changed"] is True
     assert sorted(repair["commands"]) == sorted(set(wanted) - set(left))
