@@ -8,12 +8,39 @@ namespace) is the only source; ipvsadm -Lc reads it too.
 
 from __future__ import annotations
 
+import collections
 import socket
 import struct
 
+from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils._netns import PROC_NET
 
 CONN_PROC = PROC_NET + "/ip_vs_conn"
+
+# The state names the kernel prints, per protocol, in the order of its state tables
+# (ip_vs_proto_tcp.c, ip_vs_proto_udp.c, ip_vs_proto_sctp.c). Persistence templates
+# print NONE, or ASSURED once a connection has used them (ip_vs_conn.c).
+TEMPLATE_STATES = ("NONE", "ASSURED")
+PROTOCOL_STATES = {
+    "tcp": ("NONE", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "SYNACK"),
+    "udp": ("UDP",),
+    "sctp": (
+        "NONE",
+        "INIT1",
+        "INIT",
+        "COOKIE_SENT",
+        "COOKIE_REPLIED",
+        "COOKIE_WAIT",
+        "COOKIE_ECHOED",
+        "ESTABLISHED",
+        "SHUTDOWN_SENT",
+        "SHUTDOWN_RECEIVED",
+        "SHUTDOWN_ACK_SENT",
+        "REJECTED",
+        "CLOSED",
+    ),
+}
+STATES = tuple(sorted({state for states in (*PROTOCOL_STATES.values(), TEMPLATE_STATES) for state in states}))
 
 
 def _address(token: str) -> tuple[str, str]:
@@ -63,3 +90,63 @@ def read(path: str = CONN_PROC) -> list:
 
 def matches(entry: dict, protocol: str, address: str, port: int) -> bool:
     return entry["protocol"] == protocol and entry["virtual_address"] == address and entry["virtual_port"] == port
+
+
+def _ordered_counts(protocol: str, counts: collections.Counter) -> dict:
+    # the kernel's table order reads like the life of a connection; unknown names go last
+    table = PROTOCOL_STATES.get(protocol, ())
+    return dict(sorted(counts.items(), key=lambda item: (table.index(item[0]) if item[0] in table else len(table), item[0])))
+
+
+def _service_order(key: tuple):
+    protocol, family, address, port = key
+    # fwmark templates print protocol IP, which ipvsadm's order has no place for: they go last
+    known = protocol in model.PROTOCOLS
+    return (not known, model.IPVSADM_SERVICE_ORDER(model.ServiceKey(family, protocol if known else "tcp", address, port)))
+
+
+def _server_order(key: tuple):
+    return model.IPVSADM_SERVER_ORDER(model.DestKey(*key))
+
+
+def _counted(protocol: str, server: tuple, counts: collections.Counter) -> dict:
+    family, address, port = server
+    return {"family": family, "address": address, "port": port, "total": sum(counts.values()), "states": _ordered_counts(protocol, counts)}
+
+
+def summarize(entries: list, ipvsadm_order: bool = True) -> dict:
+    """Count connection entries by protocol and state, in total, per virtual address and per real server.
+
+    Entries are grouped by the virtual address and port the client used: the table does not
+    record which firewall mark matched a connection.
+    """
+    totals: dict = {}
+    services: dict = {}
+    for entry in entries:
+        protocol, state = entry["protocol"], entry["state"]
+        totals.setdefault(protocol, collections.Counter())[state] += 1
+        service = services.setdefault((protocol, entry["family"], entry["virtual_address"], entry["virtual_port"]), {})
+        service.setdefault((entry["server_family"], entry["server_address"], entry["server_port"]), collections.Counter())[state] += 1
+    service_keys = sorted(services, key=_service_order) if ipvsadm_order else list(services)
+    listed = []
+    for key in service_keys:
+        protocol, family, address, port = key
+        servers = services[key]
+        server_keys = sorted(servers, key=_server_order) if ipvsadm_order else list(servers)
+        counts = sum(servers.values(), collections.Counter())
+        listed.append(
+            {
+                "protocol": protocol,
+                "family": family,
+                "address": address,
+                "port": port,
+                "total": sum(counts.values()),
+                "states": _ordered_counts(protocol, counts),
+                "servers": [_counted(protocol, server, servers[server]) for server in server_keys],
+            }
+        )
+    return {
+        "total": len(entries),
+        "protocols": {protocol: _ordered_counts(protocol, counts) for protocol, counts in sorted(totals.items())},
+        "services": listed,
+    }

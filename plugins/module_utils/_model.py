@@ -458,9 +458,11 @@ class ServiceState:
     rates: dict = field(default_factory=dict)
     dests: dict = field(default_factory=dict)  # DestKey -> DestState
 
-    def as_dict(self) -> dict:
+    def as_dict(self, ipvsadm_order: bool = True) -> dict:
+        """As data; real servers in ipvsadm's order, or the kernel's (ipvsadm --nosort)."""
+        keys = sorted(self.dests, key=IPVSADM_SERVER_ORDER) if ipvsadm_order else list(self.dests)
         data = self.service.as_dict()
-        data.update(stats=self.stats, rates=self.rates, servers=[self.dests[key].as_dict() for key in sorted(self.dests, key=IPVSADM_SERVER_ORDER)])
+        data.update(stats=self.stats, rates=self.rates, servers=[self.dests[key].as_dict() for key in keys])
         return data
 
 

@@ -28,18 +28,44 @@ options:
         V(services) the virtual services, V(servers) their real servers, V(stats) the
         counters and rates (C(--stats), C(--rate)), V(timeouts) the TCP/TCP FIN/UDP
         timeouts (C(--timeout)), V(daemons) the sync daemons (C(--daemon)) and
-        V(connections) the connection table (C(-c)) from C(/proc/net/ip_vs_conn).
-      - V(connections) is off by default because a busy director holds millions of entries.
+        V(connections) the connection table (C(-c)) from C(/proc/net/ip_vs_conn), and
+        V(connection_states) a count of that table by protocol and state, per virtual
+        address and per real server.
+      - V(connections) and V(connection_states) are off by default because a busy director
+        holds millions of entries. V(connection_states) alone returns counts, not entries.
     type: list
     elements: str
-    choices: [connections, daemons, info, servers, services, stats, timeouts]
+    choices: [connection_states, connections, daemons, info, servers, services, stats, timeouts]
     default: [info, services, servers, stats, timeouts, daemons]
+  states:
+    description:
+      - Only connection entries in these states, for V(connections) and V(connection_states)
+        (C(ipvsadm -Lnc | grep STATE)). TCP has NONE, ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT,
+        TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN and SYNACK; UDP has one state, UDP; SCTP
+        has NONE, INIT1, INIT, COOKIE_SENT, COOKIE_REPLIED, COOKIE_WAIT, COOKIE_ECHOED,
+        ESTABLISHED, SHUTDOWN_SENT, SHUTDOWN_RECEIVED, SHUTDOWN_ACK_SENT, REJECTED and CLOSED.
+        Persistence templates are NONE, or ASSURED once a connection has used them.
+      - Empty means every state.
+    type: list
+    elements: str
+    choices: [ASSURED, CLOSE, CLOSED, CLOSE_WAIT, COOKIE_ECHOED, COOKIE_REPLIED, COOKIE_SENT, COOKIE_WAIT, ESTABLISHED, FIN_WAIT, INIT, INIT1,
+              LAST_ACK, LISTEN, NONE, REJECTED, SHUTDOWN_ACK_SENT, SHUTDOWN_RECEIVED, SHUTDOWN_SENT, SYNACK, SYN_RECV, SYN_SENT, TIME_WAIT, UDP]
+    default: []
+  sort:
+    description:
+      - V(true) lists services and real servers in C(ipvsadm)'s order (C(--sort)) - by
+        protocol, address and port; V(false) in the order the kernel returns them (C(--nosort)).
+      - The connection table is always in the kernel's order, as C(ipvsadm -Lc) prints it.
+    type: bool
+    default: true
 notes:
   - With O(service), only that service is reported (as C(ipvsadm -L -t VIP:PORT)), and only its connections.
     Connections of firewall-mark services cannot be told apart in the kernel's table, so with O(service.fwmark)
     every connection is returned.
   - Numbers are exact and addresses numeric, as with C(ipvsadm -L -n --exact).
-  - Sorted by protocol, address and port, as C(ipvsadm --sort) does.
+  - A director in a NAT topology sees both directions of a TCP connection and follows its
+    whole life; in DR and TUN topologies it sees only the client's packets, so FIN_WAIT and
+    CLOSE_WAIT follow the client's side alone.
 seealso:
   - module: lvs.ipvs.ipvs_service
   - module: lvs.ipvs.ipvs_server
@@ -63,6 +89,16 @@ EXAMPLES = r"""
 - name: Show them
   ansible.builtin.debug:
     msg: "{{ web.connections | selectattr('state', 'eq', 'ESTABLISHED') | length }} established"
+
+- name: Count half-open connections per real server (ipvsadm -Lnc | grep SYN_RECV)
+  lvs.ipvs.ipvs_info:
+    gather: [connection_states]
+    states: [SYN_RECV]
+  register: half_open
+
+- name: Name the real servers that leave clients waiting
+  ansible.builtin.debug:
+    msg: "{{ half_open.connection_states.services | map(attribute='servers') | flatten | selectattr('total', 'gt', 100) | map(attribute='address') }}"
 """
 
 RETURN = r"""
@@ -127,11 +163,35 @@ connections:
     - {protocol: tcp, family: ipv4, client_address: 198.51.100.7, client_port: 51234, virtual_address: 192.0.2.10,
        virtual_port: 80, server_family: ipv4, server_address: 10.0.0.11, server_port: 80, state: ESTABLISHED,
        expires: 897, persistence_engine: null, persistence_data: null, template: false}
+connection_states:
+  description:
+    - The connection table counted by protocol and state - in total, per virtual address
+      and port the clients used, and per real server under it.
+    - Firewall-mark services are counted under the address and port the client connected
+      to, as the table does not record the mark.
+  returned: with V(connection_states)
+  type: dict
+  contains:
+    total:
+      description: How many entries were counted (after O(states) and O(service)).
+      type: int
+    protocols:
+      description: Counts per protocol and state.
+      type: dict
+      sample: {tcp: {ESTABLISHED: 120, SYN_RECV: 3, TIME_WAIT: 4011}, udp: {UDP: 52}}
+    services:
+      description: Per virtual address, with C(protocol), C(family), C(address), C(port), C(total), C(states) and C(servers) (the same counts per real server).
+      type: list
+      elements: dict
+      sample:
+        - {protocol: tcp, family: ipv4, address: 192.0.2.10, port: 80, total: 3, states: {ESTABLISHED: 2, TIME_WAIT: 1},
+           servers: [{family: ipv4, address: 10.0.0.11, port: 80, total: 3, states: {ESTABLISHED: 2, TIME_WAIT: 1}}]}
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
+from ansible_collections.lvs.ipvs.plugins.module_utils import _conn as conn
 from ansible_collections.lvs.ipvs.plugins.module_utils import _info as info
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
@@ -141,6 +201,8 @@ def main() -> None:
         common.NAMESPACE_SPEC,
         gather=dict(type="list", elements="str", choices=sorted(info.GATHER_CHOICES), default=info.GATHER_DEFAULT),
         service=dict(type="dict", options=common.SERVICE_ID_SPEC, **common.SERVICE_ID_RULES),
+        states=dict(type="list", elements="str", choices=list(conn.STATES), default=[]),
+        sort=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     common.require_libraries(module)

@@ -66,3 +66,40 @@ def test_a_local_real_server_is_saved_as_ipvsadm_saves_it():
     key = model.service_key("tcp", "192.0.2.1", 80)
     local = model.Dest(model.DestKey("ipv4", "127.0.0.1", 80), "local")
     assert rules.server_rule(key, local) == "-a -t 192.0.2.1:80 -r 127.0.0.1:80 -g -w 1"
+
+
+# Two virtual addresses listed by the kernel out of ipvsadm's order, 10.0.0.10 before 10.0.0.9
+# (ipvsadm compares addresses as numbers), and a fwmark template (protocol IP).
+BUSY = """Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData
+TCP C0A80A02 D4A4 C0000202 0050 0A00000A 0050 ESTABLISHED    899
+TCP C0A80A03 D4A5 C0000202 0050 0A000009 0050 TIME_WAIT      100
+TCP C0A80A04 D4A6 C0000202 0050 0A00000A 0050 ESTABLISHED    890
+TCP C0A80A05 D4A7 C0000201 0050 0A00000A 0050 SYN_RECV        50
+UDP C0A80A05 D4A7 C0000201 0035 0A00000A 0035 UDP            150
+IP  C0A80A05 0000 C0000201 0000 0A00000A 0000 NONE           250
+"""
+
+
+def test_connection_states_are_counted_per_virtual_address_and_real_server_in_ipvsadm_order():
+    summary = conn.summarize(conn.parse(BUSY))
+    assert summary["total"] == 6
+    assert summary["protocols"] == {"ip": {"NONE": 1}, "tcp": {"ESTABLISHED": 2, "SYN_RECV": 1, "TIME_WAIT": 1}, "udp": {"UDP": 1}}
+    assert list(summary["protocols"]["tcp"]) == ["ESTABLISHED", "SYN_RECV", "TIME_WAIT"]
+    listed = [(s["protocol"], s["address"], s["port"], s["total"]) for s in summary["services"]]
+    assert listed == [("tcp", "192.0.2.1", 80, 1), ("tcp", "192.0.2.2", 80, 3), ("udp", "192.0.2.1", 53, 1), ("ip", "192.0.2.1", 0, 1)]
+    busy = summary["services"][1]
+    assert busy["states"] == {"ESTABLISHED": 2, "TIME_WAIT": 1}
+    assert [(s["address"], s["total"], s["states"]) for s in busy["servers"]] == [
+        ("10.0.0.9", 1, {"TIME_WAIT": 1}),
+        ("10.0.0.10", 2, {"ESTABLISHED": 2}),
+    ]
+
+
+def test_connection_states_keep_the_kernels_order_when_asked():
+    summary = conn.summarize(conn.parse(BUSY), ipvsadm_order=False)
+    assert [s["address"] for s in summary["services"]] == ["192.0.2.2", "192.0.2.1", "192.0.2.1", "192.0.2.1"]
+    assert [s["address"] for s in summary["services"][0]["servers"]] == ["10.0.0.10", "10.0.0.9"]
+
+
+def test_an_empty_table_counts_nothing():
+    assert conn.summarize([]) == {"total": 0, "protocols": {}, "services": []}

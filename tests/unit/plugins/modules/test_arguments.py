@@ -127,3 +127,7 @@ def test_state_modules_reject(module, args, message, capsys):
 )
 def test_ipvs_table_rejects(args, message, capsys):
     assert message in run(ipvs_table, args, capsys)["msg"]
+
+
+def test_ipvs_info_rejects_an_unknown_connection_state(capsys):
+    assert "value of states must be one or more of: ASSURED, CLOSE," in run(ipvs_info, {"states": ["ESTABLISED"]}, capsys)["msg"]
