@@ -64,6 +64,8 @@ IPVS.update(
         "conn_reuse_mode": Knob(_VS + "conn_reuse_mode", 0, 3),
         "drop_entry": Knob(_VS + "drop_entry", 0, 3),
         "drop_packet": Knob(_VS + "drop_packet", 0, 3),
+        # the nice value of the rate estimation kernel threads (Linux 6.2 and later)
+        "est_nice": Knob(_VS + "est_nice", -20, 19),
         "secure_tcp": Knob(_VS + "secure_tcp", 0, 3),
         "sync_ports": Knob(_VS + "sync_ports", 1, 1024),
         "sync_qlen_max": Knob(_VS + "sync_qlen_max", 1),
@@ -238,6 +240,40 @@ def ipvs_services_exist() -> bool:
     return any(line.startswith(("TCP", "UDP", "SCTP", "FWM")) for line in text.splitlines())
 
 
+def kernel_version(release: str) -> tuple:
+    """(major, minor) of a kernel release such as 6.1.0-57-amd64."""
+    numbers = release.split("-")[0].split(".")
+    return tuple(int(number) for number in numbers[:2] if number.isdigit())
+
+
+def check_present(wanted: list, release: str, check_mode: bool) -> None:
+    """Refuse, before any write, a setting the running kernel does not have. In check mode
+    a group whose module is not loaded yet cannot be told apart, and is not refused."""
+    absent = [
+        "%s (%s)" % (label, knob_path(knob))
+        for knob, _value, label in wanted
+        if not os.path.exists(knob_path(knob)) and not (check_mode and not os.path.isdir(os.path.dirname(knob_path(knob))))
+    ]
+    if absent:
+        raise IpvsError("the running kernel (Linux %s) has no %s; nothing was changed" % (release, ", ".join(absent)))
+
+
+# The connection delay of conntrack=1 with port reuse was fixed in Linux 5.9
+# ("ipvs: allow connection reuse for unconfirmed conntrack").
+_REUSE_FIXED = (5, 9)
+
+
+def trap_warnings(conntrack: tuple | None, conn_reuse_mode: tuple | None, release: str) -> list:
+    """Settings that work but are known to hurt on this kernel."""
+    if conntrack == (1,) and conn_reuse_mode is not None and conn_reuse_mode[0] & 1 and kernel_version(release) < _REUSE_FIXED:
+        return [
+            "ipvs.conntrack=1 with ipvs.conn_reuse_mode=%d on Linux %s (before 5.9): a new connection from a reused client port "
+            "has its first SYN dropped and waits about 1 s for the retry. Set ipvs.conn_reuse_mode: 0 on this kernel, or run 5.9 "
+            "or later." % (conn_reuse_mode[0], release)
+        ]
+    return []
+
+
 @netns.in_namespace
 def run(params: dict, check_mode: bool, diff: bool, load_module, warn=lambda text: None) -> dict:
     if params.get("namespace") and params["persist"]:
@@ -261,6 +297,13 @@ def run(params: dict, check_mode: bool, diff: bool, load_module, warn=lambda tex
 
     wanted = [(CONNTRACK[name], value, "conntrack." + name) for name, value in sorted(conntrack.items())]
     wanted += [(IPVS[name], value, "ipvs." + name) for name, value in sorted(ipvs.items())]
+    release = os.uname().release
+    check_present(wanted, release, check_mode)
+    if {"conntrack", "conn_reuse_mode"} & set(ipvs):
+        # the values after this task: what it sets, else what the kernel holds
+        after = {name: ipvs.get(name) or read_knob(IPVS[name]) for name in ("conntrack", "conn_reuse_mode")}
+        for text in trap_warnings(after["conntrack"], after["conn_reuse_mode"], release):
+            warn(text)
     files = planned_files(params, wanted, conntrack.get("buckets"), bits)
     file_changes = {path: content for path, content in files.items() if read_file(path) != content}
 

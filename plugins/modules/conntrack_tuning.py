@@ -38,8 +38,14 @@ options:
     description:
       - IPVS sysctls by their name under C(net.ipv4.vs) - for example V(conntrack),
         V(expire_nodest_conn), V(expire_quiescent_template), V(conn_reuse_mode), V(sloppy_tcp),
-        V(snat_reroute), V(sync_threshold) (two integers), V(sync_version), V(sync_ports).
+        V(snat_reroute), V(sync_threshold) (two integers), V(sync_version), V(sync_ports),
+        V(est_nice) (Linux 6.2 and later).
       - Loads C(ip_vs) first when it is missing.
+      - A setting the running kernel does not have is refused before anything is written,
+        naming the kernel release. In check mode a group whose module is not loaded yet
+        (C(ip_vs), C(nf_conntrack)) cannot be checked.
+      - Known traps get a warning - V(conntrack=1) with V(conn_reuse_mode) 1 or 3 on kernels
+        before 5.9 delays a new connection from a reused client port by about a second.
     type: dict
   expected_connections:
     description:

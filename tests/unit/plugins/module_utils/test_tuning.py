@@ -103,3 +103,38 @@ def test_a_failure_after_writes_names_what_was_written(tmp_path, monkeypatch):
         tuning.run(params(conntrack={"max": 5}), False, False, None)
     assert caught.value.applied == ["conntrack.max", tuning.SYSCTL_FILE]
     assert caught.value.message == "cannot write %s: Read-only file system; done before it: conntrack.max, %s" % (tuning.MODULES_LOAD_FILE, tuning.SYSCTL_FILE)
+
+
+def test_kernel_releases_are_read_as_major_minor():
+    assert tuning.kernel_version("6.1.0-57-amd64") == (6, 1)
+    assert tuning.kernel_version("5.4.0") == (5, 4)
+    assert tuning.kernel_version("4.19.0-27-cloud-amd64") == (4, 19)
+
+
+def test_a_setting_the_kernel_lacks_is_refused_naming_the_release(tmp_path):
+    (tmp_path / "present").write_text("0\n")
+    wanted = [(tuning.Knob(str(tmp_path / "present")), (1,), "ipvs.present"), (tuning.Knob(str(tmp_path / "absent")), (1,), "ipvs.est_nice")]
+    with pytest.raises(IpvsError, match=r"^the running kernel \(Linux 6.1.0-57-amd64\) has no ipvs.est_nice \(.*/absent\); nothing was changed$"):
+        tuning.check_present(wanted, "6.1.0-57-amd64", check_mode=False)
+    tuning.check_present(wanted[:1], "6.1.0-57-amd64", check_mode=False)
+    # in check mode an unloaded module's folder cannot tell what the kernel has
+    tuning.check_present([(tuning.Knob(str(tmp_path / "unloaded" / "knob")), (1,), "ipvs.x")], "6.1.0", check_mode=True)
+
+
+@pytest.mark.parametrize(
+    "conntrack, reuse, release, warned",
+    [
+        ((1,), (1,), "5.4.0-150-generic", True),
+        ((1,), (3,), "4.19.0-27-amd64", True),
+        ((1,), (0,), "5.4.0", False),
+        ((0,), (1,), "5.4.0", False),
+        ((1,), (1,), "5.9.0", False),
+        ((1,), (1,), "6.1.0-57-amd64", False),
+        ((1,), None, "5.4.0", False),
+    ],
+)
+def test_conntrack_with_port_reuse_before_5_9_is_a_known_trap(conntrack, reuse, release, warned):
+    warnings = tuning.trap_warnings(conntrack, reuse, release)
+    assert bool(warnings) == warned
+    if warned:
+        assert "before 5.9" in warnings[0] and "conn_reuse_mode: 0" in warnings[0]
