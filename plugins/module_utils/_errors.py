@@ -12,15 +12,17 @@ class IpvsError(Exception):
     the failure, so a partial apply is reported exactly.
     """
 
-    def __init__(self, message: str, applied: list | None = None, errno: int | None = None):
+    def __init__(self, message: str, applied: list | None = None, errno: int | None = None, details: dict | None = None):
         super().__init__(message)
         self.message = message
         self.applied = list(applied or [])
         self.errno = errno
+        # more keys for the failed result, such as the plan a guard refused
+        self.details = dict(details or {})
 
     def result(self) -> dict:
         """Extra keys for ``fail_json``."""
-        extra: dict = {}
+        extra: dict = dict(self.details)
         if self.applied:
             extra["applied"] = self.applied
         if self.errno is not None:

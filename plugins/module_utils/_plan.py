@@ -130,6 +130,23 @@ def plan_table(current: Table, desired, purge: bool = False) -> list:
     return ops
 
 
+@dataclass(frozen=True)
+class Removal:
+    """How much of a live table a plan deletes; a deleted service takes its real servers with it."""
+
+    services: int
+    live_services: int
+    servers: int
+    live_servers: int
+
+
+def removal(current: Table, operations) -> Removal:
+    deleted = {op.service for op in operations if op.action == DELETE_SERVICE}
+    servers = sum(len(current.servers_of(key)) for key in deleted)
+    servers += sum(1 for op in operations if op.action == DELETE_SERVER and op.service not in deleted)
+    return Removal(len(deleted), len(current.services), servers, sum(len(current.servers_of(key)) for key in current.services))
+
+
 def holds(table: Table, op: Operation) -> bool:
     """True when ``table`` shows the effect of ``op``: what a batch did when its answers were lost."""
     if op.server is None:

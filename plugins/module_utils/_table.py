@@ -42,6 +42,8 @@ class DesiredTable:
 def desired_of(params: dict) -> DesiredTable | None:
     """Validate the whole desired table before anything touches the kernel;
     None when the run leaves the table alone (only zeroing or saving)."""
+    if not 0 <= params["max_removed_percent"] <= 100:
+        raise IpvsError("max_removed_percent %s is out of range 0..100" % params["max_removed_percent"])
     if params.get("zero_service") and not params["zero_counters"]:
         raise IpvsError("zero_service names the service whose counters zero_counters=true zeroes, but zero_counters is false")
     excluded = excluded_of(params)
@@ -111,6 +113,31 @@ def operations(current: plan.Table, desired: DesiredTable | None) -> list:
     return ops
 
 
+# How many deletions the refusal lists; the failed result carries the whole plan.
+_LISTED_DELETIONS = 10
+
+
+def check_removal(current: plan.Table, ops: list, limit: int) -> None:
+    """Refuse a plan that deletes more than ``limit`` percent of the live services or real
+    servers: an inventory that lost its services must not empty a working director."""
+    removed = plan.removal(current, ops)
+    shares = [
+        "%d of the %d %s (%d%%)" % (count, live, what, 100 * count // live)
+        for what, count, live in (("services", removed.services, removed.live_services), ("real servers", removed.servers, removed.live_servers))
+        if live and count * 100 > limit * live
+    ]
+    if not shares:
+        return
+    deletions = [command(op) for op in ops if op.action in (plan.DELETE_SERVICE, plan.DELETE_SERVER)]
+    more = " and %d more" % (len(deletions) - _LISTED_DELETIONS) if len(deletions) > _LISTED_DELETIONS else ""
+    raise IpvsError(
+        "refusing a plan that deletes %s of the live table, more than max_removed_percent=%d allows; nothing was changed. "
+        "If the inventory is right, run again with a higher max_removed_percent. Deletions: %s%s"
+        % (" and ".join(shares), limit, "; ".join(deletions[:_LISTED_DELETIONS]), more),
+        details={"commands": [command(op) for op in ops], "refused": True},
+    )
+
+
 def zero_scope(params: dict):
     """None (no zeroing), "all", or the ServiceKey whose counters to zero."""
     if not params["zero_counters"]:
@@ -130,6 +157,9 @@ def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
         try:
             current = without(common.read_table(client), excluded)
             ops = operations(current, desired)
+            if desired is not None and not desired.clear:
+                # state=absent is the explicit ipvsadm -C; the guard is for tables from an inventory
+                check_removal(current, ops, params["max_removed_percent"])
             after = plan.simulate(current, ops)
             if scope not in (None, "all") and scope not in after.services:
                 raise IpvsError("cannot zero the counters of %s: no such service" % scope.label())

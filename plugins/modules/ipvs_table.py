@@ -145,9 +145,24 @@ options:
     description:
       - Delete every service, and every real server of a listed service, that O(services)
         or O(src) does not list, so the kernel holds exactly the given table.
-      - Requires O(services) or O(src); V(services=[]) with O(purge=true) empties the table.
+      - Requires O(services) or O(src). V(services=[]) with O(purge=true) empties the table,
+        once O(max_removed_percent) allows it.
     type: bool
     default: false
+  max_removed_percent:
+    description:
+      - The blast-radius guard. A plan that deletes more than this share of the live
+        services, or of the live real servers (a deleted service counts its real servers),
+        is refused before any edit, in check mode as well. The failed result carries the
+        whole plan in RV(commands), and the message lists the deletions, so a C(--check) run
+        shows what an inventory would have removed.
+      - Counted against the part of the table this task manages (O(exclude)d services do not
+        count). V(100) turns the guard off; O(state=absent) is an explicit C(ipvsadm -C) and is
+        not guarded.
+      - The default lets a run retire up to half a table. Raise it for the run that is meant to
+        remove more, such as moving a director to a new set of services.
+    type: int
+    default: 50
   state:
     description:
       - V(absent) deletes every service and real server (C(ipvsadm -C)); it takes
@@ -351,6 +366,7 @@ def argument_spec() -> dict:
         services=dict(type="list", elements="dict", options=service_spec, **common.SERVICE_ID_RULES),
         src=dict(type="path"),
         purge=dict(type="bool", default=False),
+        max_removed_percent=dict(type="int", default=50),
         state=dict(type="str", choices=["absent", "present"], default="present"),
         dest=dict(type="path"),
         exclude=dict(type="list", elements="dict", options=common.SERVICE_ID_SPEC, **common.SERVICE_ID_RULES),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _lock as lock
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
@@ -11,6 +12,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _savefile as savef
 from ansible_collections.lvs.ipvs.plugins.module_utils import _table as table
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 from ansible_collections.lvs.ipvs.plugins.module_utils._rules import command, render_table
+from ansible_collections.lvs.ipvs.plugins.modules import ipvs_table
 
 EVERY_OPTION = """\
 # comment, then a blank line
@@ -95,17 +97,14 @@ def test_save_file_errors_name_file_line_and_token(text, message):
 
 
 def params(**given) -> dict:
-    base = {"services": None, "src": None, "purge": False, "state": "present", "dest": None}
-    base.update({"zero_counters": False, "zero_service": None, "namespace": None, "exclude": None, "lock_timeout": 5})
-    base.update(given)
-    return base
+    """The parameters as AnsibleModule hands them to the runner, with ipvs_table's own defaults."""
+    checked = ArgumentSpecValidator(ipvs_table.argument_spec()).validate(dict({"lock_timeout": 5}, **given))
+    assert not checked.error_messages, checked.error_messages
+    return checked.validated_parameters
 
 
 def service(address: str, *servers: str, **options) -> dict:
-    entry = {"protocol": "tcp", "address": address, "port": 80, "fwmark": None, "family": None, "state": "present"}
-    entry.update({name: None for name in ("scheduler", "scheduler_flags", "persistent", "persistence_timeout", "persistence_netmask", "persistence_engine")})
-    entry["one_packet"] = False
-    entry["servers"] = [{"address": server} for server in servers]
+    entry: dict = {"address": address, "port": 80, "servers": [{"address": server} for server in servers]}
     entry.update(options)
     return entry
 
@@ -264,7 +263,7 @@ def test_the_save_file_holds_what_the_kernel_holds_after_the_edits(monkeypatch, 
     assert result["lock_waited"] == 0
 
 
-KEEPALIVED_OWNED = {"protocol": "tcp", "address": "192.0.2.2", "port": 80, "fwmark": None, "family": None}
+KEEPALIVED_OWNED = {"address": "192.0.2.2", "port": 80}
 
 
 def test_an_excluded_service_is_neither_purged_nor_cleared():
@@ -286,3 +285,63 @@ def test_an_excluded_service_stays_out_of_the_saved_table(monkeypatch, tmp_path)
     assert result["commands"] == [] and result["services"] == 1
     assert "192.0.2.2" not in saved.read_text() and "192.0.2.2" not in result["diff"]["before"]
     assert len(client.held.services) == 2
+
+
+def ten_services() -> plan.Table:
+    """Ten services of two real servers each: 192.0.2.1..10, servers 10.0.N.1 and 10.0.N.2."""
+    return table_of(
+        [
+            plan.DesiredService(
+                model.build_service(model.service_key("tcp", "192.0.2.%d" % index, 80)),
+                tuple(model.build_dest(model.service_key("tcp", "192.0.2.%d" % index, 80), "10.0.%d.%d" % (index, server)) for server in (1, 2)),
+            )
+            for index in range(1, 11)
+        ]
+    )
+
+
+def kept(count: int, servers: tuple = ("1", "2")) -> list:
+    return [service("192.0.2.%d" % index, *("10.0.%d.%s" % (index, server) for server in servers)) for index in range(1, count + 1)]
+
+
+def test_a_deleted_service_counts_its_real_servers():
+    ops = table.operations(ten_services(), table.desired_of(params(services=kept(7, ("1",)), purge=True)))
+    assert plan.removal(ten_services(), ops) == plan.Removal(services=3, live_services=10, servers=3 * 2 + 7, live_servers=20)
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_plan_deleting_more_than_the_share_is_refused_before_any_edit(monkeypatch, check_mode):
+    client = TableOnlyClient(ten_services())
+    monkeypatch.setattr(table.common, "open_client", lambda load_module, check_mode: client)
+    with pytest.raises(IpvsError) as caught:
+        table.run(params(services=kept(4), purge=True), check_mode=check_mode, diff=False, load_module=None)
+    assert caught.value.message.startswith(
+        "refusing a plan that deletes 6 of the 10 services (60%) and 12 of the 20 real servers (60%) of the live table, "
+        "more than max_removed_percent=50 allows; nothing was changed. If the inventory is right, run again with a higher "
+        "max_removed_percent. Deletions: -D -t 192.0.2.10:80; -D -t 192.0.2.5:80;"
+    )
+    assert caught.value.message.endswith("-D -t 192.0.2.9:80")
+    assert caught.value.result() == {"commands": ["-D -t 192.0.2.%d:80" % index for index in (10, 5, 6, 7, 8, 9)], "refused": True}
+    assert client.held == ten_services()
+
+
+def test_real_servers_alone_can_trip_the_guard_and_the_listing_is_cut(monkeypatch):
+    monkeypatch.setattr(table.common, "open_client", lambda load_module, check_mode: TableOnlyClient(ten_services()))
+    with pytest.raises(IpvsError, match=r"deletes 10 of the 20 real servers \(50%\) of the live table, more than max_removed_percent=40 .*10.0.10.2:80$"):
+        table.run(params(services=kept(10, ("1",)), purge=True, max_removed_percent=40), check_mode=True, diff=False, load_module=None)
+    with pytest.raises(IpvsError, match=r"deletes 20 of the 20 real servers \(100%\) .* -d -t 192.0.2.5:80 -r 10.0.5.2:80 and 10 more$"):
+        table.run(params(services=kept(10, ()), purge=True), check_mode=True, diff=False, load_module=None)
+
+
+def test_a_share_within_the_limit_and_an_explicit_clear_are_applied(monkeypatch):
+    client = TableOnlyClient(ten_services())
+    monkeypatch.setattr(table.common, "open_client", lambda load_module, check_mode: client)
+    assert table.run(params(services=kept(5), purge=True), check_mode=False, diff=False, load_module=None)["summary"]["delete_service"] == 5
+    assert table.run(params(services=[], purge=True, max_removed_percent=100), check_mode=False, diff=False, load_module=None)["services"] == 0
+    client.held = ten_services()
+    assert table.run(params(state="absent"), check_mode=False, diff=False, load_module=None)["services"] == 0
+
+
+def test_the_share_is_validated_with_the_rest_of_the_input():
+    with pytest.raises(IpvsError, match=r"^max_removed_percent 101 is out of range 0..100$"):
+        table.desired_of(params(services=[], max_removed_percent=101))
