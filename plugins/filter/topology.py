@@ -35,6 +35,10 @@ def realserver_entries(services, hostvars, host, variable="lvs_services"):
     return _checked(topology.realserver_entries, services, hostvars, host, variable)
 
 
+def held_out(services, held, variable="director_services", host=""):
+    return _checked(topology.held_out, services, held, variable, host)
+
+
 def interface_networks(facts):
     return topology.interface_networks(facts)
 
@@ -47,4 +51,5 @@ class FilterModule:
             "realserver_topology": realserver_topology,
             "realserver_entries": realserver_entries,
             "interface_networks": interface_networks,
+            "held_out": held_out,
         }

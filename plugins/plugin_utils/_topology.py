@@ -229,6 +229,26 @@ def director_table(services, hostvars: dict, host: str, variable: str = "directo
     return table
 
 
+def held_out(services, held, variable: str = "director_services", host: str = "") -> list:
+    """``services`` with every real server named in ``held`` marked ``maintenance``: the real
+    servers playbooks/maintenance.yml keeps out, by inventory host name or by address."""
+    if not isinstance(held, (list, tuple)) or not all(isinstance(name, str) for name in held):
+        raise TopologyError("host %r: the held real servers must be a list of host names or addresses, got %r" % (host, held))
+    names = set(held)
+    if not names:
+        return services
+    marked = []
+    for service in _services(services, variable, host):
+        if isinstance(service.get("servers"), list):
+            servers = [
+                dict(server, maintenance=True) if isinstance(server, Mapping) and (server.get("host") in names or server.get("address") in names) else server
+                for server in service["servers"]
+            ]
+            service = dict(service, servers=servers)
+        marked.append(service)
+    return marked
+
+
 def interface_networks(facts: dict) -> list:
     """The networks of every interface address in gathered network facts."""
     networks = []
@@ -334,6 +354,9 @@ def realserver_fleet(services, hostvars: dict, host: str, variable: str = "reals
         for number, server, address, method, name in _servers_of(service, hosts, where):
             options = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
             options.update(address=str(address), forwarding_method=method)
+            if server.get("maintenance"):
+                # its weight on the directors: what drain.yml puts back
+                options["weight"] = 0
             entry = {"index": [index, number], "label": label, "vip": vip, "method": method, "service": identity, "server": options}
             if name is None:
                 by_address.setdefault(str(address), []).append(entry)

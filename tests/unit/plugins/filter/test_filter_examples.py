@@ -96,5 +96,6 @@ def test_documented_example_runs_on_the_lab_inventory(lab, filter_name, variable
         "realserver_topology": lambda r: r["addresses"],
         "interface_networks": lambda r: r == ["127.0.0.0/8", "192.0.2.0/24", "2001:db8::/64"],
         "host_network_config": lambda r: "module ipip\n" in r and "address lo 192.0.2.10/32\n" in r and r.endswith("boot\n"),
+        "held_out": lambda r: [server.get("maintenance") for server in r[0]["servers"]] == [None, True],
     }[filter_name]
     assert expected_shape(result), (variable, result)

@@ -283,3 +283,18 @@ def test_hostile_interface_settings_are_refused_naming_the_variable(hostile):
         topology.director_network(services(), "lb1", hostile)
     with pytest.raises(TopologyError, match=r"^host 'web1': realserver_dr_interface "):
         topology.realserver_network(services(), HOSTVARS, "web1", hostile)
+
+
+def test_held_servers_get_weight_0_by_host_or_address_and_the_rest_is_kept():
+    held = topology.held_out(services(), ["web2", "198.51.100.7"])
+    assert [server.get("maintenance") for server in held[0]["servers"]] == [None, True, True]
+    weights = [server.get("weight") for server in topology.director_table(held, HOSTVARS, "lb1")[0]["servers"]]
+    assert weights == [3, 0, 0]
+    assert topology.held_out(services(), []) == services()
+    with pytest.raises(TopologyError, match=r"^host 'lb1': the held real servers must be a list of host names or addresses, got 'web2'$"):
+        topology.held_out(services(), "web2", host="lb1")
+
+
+def test_a_server_in_maintenance_is_put_back_by_drain_with_weight_0():
+    entries = topology.realserver_entries(services(servers=[{"host": "web1", "weight": 3, "maintenance": True}]), HOSTVARS, "web1")
+    assert [entry["server"]["weight"] for entry in entries] == [0]
