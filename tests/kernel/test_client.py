@@ -155,7 +155,7 @@ def test_ipvs_info_lists_in_ipvsadm_order(client):
     desired = [plan.DesiredService(model.build_service(key), tuple(model.build_dest(key, "10.0.0.%d" % n) for n in (10, 9, 100, 2))) for key in services]
     desired.append(plan.DesiredService(model.build_service(model.service_key("udp", "2001:db8::10", 53)), ()))
     client.apply(plan.plan_table(client.table(), desired))
-    listed = info.run({"namespace": None, "gather": ["services", "servers"], "service": None})["services"]
+    listed = info.run({"namespace": None, "gather": ["services", "servers"], "service": None, "sort": True, "states": []})["services"]
     ours = [(item["protocol"], item["address"], item["port"], [server["address"] for server in item["servers"]]) for item in listed]
     theirs, current = [], None
     for line in ipvsadm("-Ln").splitlines()[3:]:

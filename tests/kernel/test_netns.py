@@ -44,7 +44,7 @@ def test_a_module_run_in_a_thread_reads_that_namespace_and_leaves_the_process_al
     seen = {}
 
     def task():
-        seen["result"] = info.run({"namespace": namespace, "gather": ["services"], "service": None})
+        seen["result"] = info.run({"namespace": namespace, "gather": ["services"], "service": None, "sort": True, "states": []})
         seen["after"] = _namespace_inode()
 
     worker = threading.Thread(target=task)
