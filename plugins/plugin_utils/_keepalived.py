@@ -246,6 +246,10 @@ def _check_instance(instance: dict, where: str) -> None:
 
 
 def _check_virtual_server(server: dict, where: str) -> None:
+    if not server.get("servers"):
+        # keepalived drops such a virtual server ("has no real servers - ignoring"), sorry
+        # server or not, and ipvs_table excludes it: the service would exist nowhere
+        raise KeepalivedError("%s: a health-checked service needs at least one real server; keepalived ignores a virtual server without one" % where)
     methods = {item.get("forwarding_method", model.DEFAULT_METHOD) for item in server.get("servers", [])}
     if len(methods) > 1:
         raise KeepalivedError("%s: keepalived sets one forwarding method (lb_kind) per service, the servers use %s" % (where, ", ".join(sorted(methods))))

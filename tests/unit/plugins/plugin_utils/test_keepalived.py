@@ -162,6 +162,8 @@ def test_each_checker_is_rendered(check, block):
             {"servers": [{"host": "web1", "tunnel_type": "gue", "tunnel_port": 6080, "forwarding_method": "tunnel"}]},
             r"tunnel_type, tunnel_port of a health-checked",
         ),
+        ({"servers": []}, r"needs at least one real server; keepalived ignores a virtual server without one"),
+        ({"servers": [], "sorry_server": {"address": "192.0.2.20"}}, r"needs at least one real server"),
         ({"sorry_server": {"port": 80}}, r"sorry_server needs an address"),
         # what keepalived would silently change
         ({"sorry_server": {"address": "192.0.2.20", "port": 8080}}, r"sorry_server.port 8080: with route the sorry server answers on the service's port 80"),
