@@ -76,8 +76,32 @@ package() {
   needs=$("$VENV_LINT/bin/python" "$work/context/_build/scripts/introspect.py" introspect "$work/installed" 2>&1) || rc=1
   [[ $needs == *"netaddr>=0.8  # from collection lvs.ipvs"* && $needs != *pyroute2* && $needs != *ipvsadm* ]] ||
     { log "the execution environment would install more (or less) than the controller needs: $needs"; rc=1; }
+  galaxy_import "$work" || rc=1
+  (cd "$ROOT" && "$VENV_LINT/bin/antsibull-changelog" lint) || rc=1
   rm -rf "$work"
   return $rc
+}
+
+# Galaxy's own import checker (galaxy-importer: docs, role READMEs, ansible-lint) on the
+# tarball. Galaxy requires a repository URL and the project has none yet, so galaxy.yml
+# leaves it out: the tarball as built must fail on that alone, and the same tarball with
+# a stand-in URL in its manifest must pass every other check.
+galaxy_import() {
+  local work=$1 tarball verdict
+  tarball=$(ls "$work"/lvs-ipvs-[0-9]*.tar.gz)
+  verdict=$(cd "$work" && PATH="$VENV_LINT/bin:$PATH" "$VENV_LINT/bin/python" -m galaxy_importer.main "$tarball" 2>&1 | grep -v '^Loading ')
+  [[ $verdict == *"Invalid collection metadata. 'repository' is required"* ]] ||
+    { log "galaxy-importer on the built tarball: $verdict"; return 1; }
+  mkdir -p "$work/standin/tree" && tar -xzf "$tarball" -C "$work/standin/tree" &&
+    "$VENV/bin/python" -c 'import json, sys
+path = sys.argv[1] + "/MANIFEST.json"
+manifest = json.load(open(path))
+manifest["collection_info"]["repository"] = "https://example.org/lvs/ipvs"
+json.dump(manifest, open(path, "w"), indent=4)' "$work/standin/tree" &&
+    tar -czf "$work/standin/${tarball##*/}" -C "$work/standin/tree" . || return 1
+  verdict=$(cd "$work/standin" && PATH="$VENV_LINT/bin:$PATH" "$VENV_LINT/bin/python" -m galaxy_importer.main "${tarball##*/}" 2>&1 | grep -v '^Loading ')
+  log "galaxy-importer, stand-in repository URL: ${verdict//$'\n'/; }"
+  [[ $verdict == *"Importer processing completed successfully"* && $verdict != *WARNING* && $verdict != *ERROR* ]]
 }
 
 # The reference site: antsibull-docs checks and renders every plugin's and role's docs,
