@@ -3,6 +3,7 @@
 # ansible_collections/lvs/ipvs), in venvs ansible-test makes itself: sanity's tools, and
 # for units what tests/unit/requirements.txt names.
 #   tests/bin/ansible-test.sh sanity|units [ARGS...]
+# Other Pythons are found on PATH (tests/bin/setup.sh unpacks 3.9 and 3.13 in $CACHE/python/bin).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
@@ -18,5 +19,9 @@ git init -q . && git add -A >/dev/null
 pip_version=$(sed -n "s/^ *pip='\(.*\)',$/\1/p" "$("$VENV/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py" | head -n1)
 mkdir -p "$HOME/.ansible/test/cache"
 cp "$ROOT/tests/bin/get_pip_offline.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
-python_version=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-ansible-test "$command" --venv --python "$python_version" --color no "$@"
+[[ -f $HOME/.ansible/test/cache/pip-$pip_version-py3-none-any.whl ]] ||
+  "$VENV/bin/python" -m pip download -q --no-deps --only-binary :all: -d "$HOME/.ansible/test/cache" "pip==$pip_version"
+# the venv's Python unless the arguments name another one
+python=(--python "$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')")
+[[ " $* " == *" --python "* ]] && python=()
+ansible-test "$command" --venv "${python[@]}" --color no "$@"

@@ -6,7 +6,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 
 APT_PACKAGES=(qemu-system-x86 kmod ipvsadm keepalived iproute2 busybox-static python3-venv git rsync shellcheck
-  podman netavark aardvark-dns crun conmon iptables debootstrap openssh-client chromium)
+  podman netavark aardvark-dns crun conmon iptables debootstrap openssh-client chromium
+  debian-archive-keyring patchelf)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -34,6 +35,69 @@ make_venv() {
   "$dir/bin/python" -c "${3:-import pyroute2, netaddr}"
   echo "$want" > "$stamp"
 }
+
+# $1 a Debian release, then apt-get's arguments: apt-get on that release's packages
+# alone, with lists and downloads of its own under $CACHE/debian (the machine's apt
+# sources and package status stay as they are)
+debian_apt() {
+  local release=$1 dir="$CACHE/debian/$1"
+  shift
+  local options=(-q -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir" -o Dir::State::status="$dir/status"
+    -o Debug::NoLocking=1 -o APT::Sandbox::User="$(id -un)")
+  if [[ ! -f $dir/sources.list ]]; then
+    mkdir -p "$dir/lists/partial" "$dir/archives/partial"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $release main" > "$dir/sources.list"
+    # an empty package status: apt resolves every dependency, the C library included
+    : > "$dir/status"
+    apt-get "${options[@]}" update >/dev/null
+  fi
+  apt-get "${options[@]}" "$@"
+}
+
+# $1 Python version, $2 the Debian release that ships it. The oldest and the newest Python
+# the modules support on directors, for the sanity layer's compile and import tests: the
+# release's interpreter with its own C library, unpacked under $CACHE/python (nothing is
+# installed on this machine), pointed at its own loader and libraries, linked from
+# $CACHE/python/bin.
+target_python() {
+  local version=$1 release=$2
+  local dir="$CACHE/python/$release" link="$CACHE/python/bin/python$version"
+  if [[ -x $link ]] && "$link" -c 'import ctypes, ssl, decimal, venv' 2>/dev/null; then
+    return
+  fi
+  log "unpacking Python $version from Debian $release"
+  rm -rf "$dir" "$CACHE/debian/$release/archives"/*.deb && mkdir -p "$dir" "$CACHE/python/bin"
+  debian_apt "$release" install -y --download-only --no-install-recommends "python$version" "python$version-venv" >/dev/null
+  local deb
+  for deb in "$CACHE/debian/$release/archives"/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+  rm -f "$CACHE/debian/$release/archives"/*.deb
+  # the C library sits in /lib before Debian's merged /usr (bullseye), in /usr/lib after
+  local loader=$dir/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+  [[ -e $loader ]] || loader=$dir/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+  # shellcheck disable=SC2016 # $ORIGIN is the dynamic loader's, not the shell's
+  patchelf --set-interpreter "$loader" --force-rpath \
+    --set-rpath '$ORIGIN/../lib/x86_64-linux-gnu:$ORIGIN/../../lib/x86_64-linux-gnu' "$dir/usr/bin/python$version"
+  ln -sfn "$dir/usr/bin/python$version" "$link"
+  "$link" -c 'import ctypes, ssl, decimal, venv'
+}
+
+# The docker command-line client (Debian's docker.io, unpacked, no daemon): the lint
+# layer checks the molecule scenarios' docker commands against its flags
+# (tests/bin/check_engine_flags.py); docker itself cannot run here.
+docker_cli() {
+  local dir="$CACHE/docker-cli"
+  [[ -x $dir/usr/bin/docker ]] && return
+  log "unpacking the docker client from Debian bookworm"
+  rm -rf "$dir" && mkdir -p "$dir"
+  (cd "$dir" && debian_apt bookworm download docker.io >/dev/null && dpkg-deb -x docker.io_*.deb . &&
+    find . -type f ! -path ./usr/bin/docker -delete)
+  "$dir/usr/bin/docker" --version >/dev/null
+}
+
+target_python 3.9 bullseye
+target_python 3.13 trixie
+docker_cli
 
 make_venv "$VENV" "$ROOT/tests/requirements.txt"
 make_venv "$VENV_PYROUTE2_07" "$ROOT/tests/requirements-pyroute2-0.7.txt"
