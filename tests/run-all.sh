@@ -38,6 +38,7 @@ lint() {
   "$VENV/bin/ruff" check "$ROOT/plugins" "$ROOT/tests" "$ROOT/extensions" "$ROOT/bench" &&
     "$VENV/bin/ruff" format --check "$ROOT/plugins" "$ROOT/tests" "$ROOT/extensions" "$ROOT/bench" &&
     "$VENV/bin/python" "$ROOT/tests/bin/check_targets.py" "$ROOT" &&
+    PATH="$VENV/bin:$PATH" "$VENV/bin/python" "$ROOT/tests/bin/check_engine_flags.py" "$ROOT" "$CACHE/docker-cli/usr/bin/docker" &&
     (cd "$ROOT" && ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS_PATH" PATH="$VENV_LINT/bin:$PATH" ansible-lint --nocolor -q)
 }
 
@@ -77,6 +78,9 @@ package() {
   [[ $needs == *"netaddr>=0.8  # from collection lvs.ipvs"* && $needs != *pyroute2* && $needs != *ipvsadm* ]] ||
     { log "the execution environment would install more (or less) than the controller needs: $needs"; rc=1; }
   galaxy_import "$work" || rc=1
+  "$ROOT/tests/bin/check_containerfile.sh" || rc=1
+  # Galaxy shows the README outside the source tree: a relative link would lead nowhere
+  ! grep -nE '\]\((\.|[a-z][a-z0-9_./-]*)(#[^)]*)?\)' "$ROOT/README.md" || { log "README.md: links relative to the source tree (above) break on Galaxy"; rc=1; }
   (cd "$ROOT" && "$VENV_LINT/bin/antsibull-changelog" lint) || rc=1
   rm -rf "$work"
   return $rc
@@ -115,8 +119,13 @@ docs() {
     "$VENV_DOCS/bin/python" "$ROOT/tests/bin/check_promises.py" "$ROOT"
 }
 
+# Every test under the venv's Python (the controller's), then the tests that depend on
+# the target's Python (compile, import) under the oldest and newest the modules support
+# on directors.
 sanity() {
-  "$ROOT/tests/bin/ansible-test.sh" sanity
+  "$ROOT/tests/bin/ansible-test.sh" sanity &&
+    PATH="$CACHE/python/bin:$PATH" "$ROOT/tests/bin/ansible-test.sh" sanity --test compile --test import --python 3.9 &&
+    PATH="$CACHE/python/bin:$PATH" "$ROOT/tests/bin/ansible-test.sh" sanity --test compile --test import --python 3.13
 }
 
 # Under the oldest pyroute2 series with pytest, under the newest the way a collection's

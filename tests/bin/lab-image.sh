@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Build the lab's container image from Debian packages (no registry): a minimal
-# bookworm root file system with Python, the modules' libraries, ipvsadm, keepalived,
-# curl and an SSH server that lets in the lab's key. Prints the tarball's path.
+# bookworm root file system with the packages of extensions/molecule/packages.txt
+# (Python, the modules' libraries, ipvsadm, keepalived, curl, an SSH server) that lets
+# in the lab's key. Prints the tarball's path.
 #   tests/bin/lab-image.sh      (cached in .cache/lab; rebuilt when this file changes)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 LAB="$CACHE/lab"
-PACKAGES=python3,python3-apt,python3-pyroute2,python3-netaddr,iproute2,ipvsadm,keepalived,curl,procps,kmod,systemd,openssh-server
-stamp=$(sha256sum "$0" | cut -c1-16)
+# the packages the Containerfile of Docker and Podman hosts installs too
+PACKAGE_LIST="$ROOT/extensions/molecule/packages.txt"
+PACKAGES=$(paste -sd, "$PACKAGE_LIST")
+stamp=$(cat "$0" "$PACKAGE_LIST" | sha256sum | cut -c1-16)
 
 if [[ -f $LAB/rootfs.tar && $(cat "$LAB/stamp" 2>/dev/null) == "$stamp" ]]; then
   echo "$LAB/rootfs.tar"
