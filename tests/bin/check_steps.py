@@ -30,8 +30,25 @@ PLAYBOOK_OF_STEP = {
 }
 
 
+def merged(base: dict, over: dict) -> dict:
+    """molecule's merge of a scenario's molecule.yml over the shared config: mappings
+    merge key by key, anything else is replaced."""
+    result = dict(base)
+    for key, value in over.items():
+        result[key] = merged(result[key], value) if isinstance(value, dict) and isinstance(result.get(key), dict) else value
+    return result
+
+
+def scenario_config(scenario: Path) -> dict:
+    """The scenario's configuration as molecule sees it from the collection root: the
+    shared .config/molecule/config.yml, then the scenario's molecule.yml."""
+    shared = scenario.resolve().parents[2] / ".config" / "molecule" / "config.yml"
+    base = yaml.safe_load(shared.read_text(encoding="utf-8")) if shared.is_file() else {}
+    return merged(base or {}, yaml.safe_load((scenario / "molecule.yml").read_text(encoding="utf-8")) or {})
+
+
 def problems_of(scenario: Path, ran: list) -> list:
-    config = yaml.safe_load((scenario / "molecule.yml").read_text(encoding="utf-8"))
+    config = scenario_config(scenario)
     mapped = config["ansible"]["playbooks"]
     runs = collections.Counter(str(Path(path).resolve()) for path in ran)
     wanted = collections.Counter(PLAYBOOK_OF_STEP[step] for step in config["scenario"]["test_sequence"] if step in PLAYBOOK_OF_STEP)
