@@ -146,7 +146,7 @@ layer_spec() {
 }
 
 guest_layers() {
-  local specs=() out="$CACHE/out" name started=$SECONDS share="" ports=() vm
+  local specs=() out="$CACHE/out" name started=$SECONDS share="" ports=() vm vm_started
   if [[ " $LAYERS " == *" kernel "* ]]; then specs+=("$(layer_spec kernel "${targets[@]}")"); fi
   if [[ " $LAYERS " == *" topology "* ]]; then
     # In the VM the guest serves the lab and the host runs the controller: lab-service.sh.
@@ -160,6 +160,7 @@ guest_layers() {
   ((${#specs[@]})) || return 0
   if [[ -n $lab_image ]]; then
     wait "$lab_image" || { log "the lab image was not built"; failed+=(topology); return; }
+    progress "container image: $((SECONDS - started)) s"
   fi
   rm -rf "$out"
   log "=== ${specs[*]} (one boot)"
@@ -172,6 +173,7 @@ sockets = [socket.socket() for _ in range(2)]
 for s in sockets:
     s.bind(("127.0.0.1", 0))
     print(s.getsockname()[1])')
+    vm_started=$SECONDS
     LVS_IPVS_VM_SHARE=$share LVS_IPVS_VM_FORWARDS="${ports[0]}:8080 ${ports[1]}:2222" LVS_IPVS_VM_OUT="$out" \
       "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/guest-layers.sh" "${specs[@]}" &
     vm=$!
@@ -199,6 +201,7 @@ topology_on_host() {
     kill -0 "$vm" 2>/dev/null || { log "the VM ended before it served the lab"; failed+=(topology); return; }
     sleep 2
   done
+  progress "boot of the VM that runs the containers: $((SECONDS - ${vm_started:-$SECONDS})) s"
   log "=== topology (controller on this machine, lab in the VM)"
   layer_started=$SECONDS
   (
@@ -218,6 +221,7 @@ started=$SECONDS
 log "=== setup"
 "$ROOT/tests/bin/setup.sh"
 took[setup]=$((SECONDS - started))
+progress "set-up: ${took[setup]} s"
 # The lab image (a debootstrap, about a minute the first time) builds while the host
 # layers run.
 lab_image=""

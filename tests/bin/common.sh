@@ -1,6 +1,8 @@
 # Shared settings of the test scripts (sourced, not run).
 # shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+# A step of the demo lab done (playbooks/lab.sh shows these lines as they come).
+progress() { [[ -z ${LVS_LAB_PROGRESS:-} ]] || echo "$*" >> "$LVS_LAB_PROGRESS"; }
 # Busy and total jiffies of all CPUs since boot: two readings tell how busy a phase kept them.
 cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
 # $1 $2 busy and total at the start, $3 $4 at the end: "N% busy"

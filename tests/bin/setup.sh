@@ -5,9 +5,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bin/common.sh"
 
-APT_PACKAGES=(qemu-system-x86 kmod ipvsadm keepalived iproute2 busybox-static python3-venv git rsync shellcheck
-  podman netavark aardvark-dns crun conmon iptables debootstrap openssh-client chromium
-  debian-archive-keyring patchelf)
+# LVS_IPVS_SETUP=lab: only what the demo lab needs (playbooks/lab.sh)
+FOR=${LVS_IPVS_SETUP:-tests}
+APT_PACKAGES=(qemu-system-x86 kmod iproute2 busybox-static python3-venv git rsync
+  podman netavark aardvark-dns crun conmon iptables debootstrap openssh-client)
+[[ $FOR == lab ]] || APT_PACKAGES+=(ipvsadm keepalived shellcheck chromium debian-archive-keyring patchelf)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -23,8 +25,10 @@ fi
 make_venv() {
   local dir=$1 requirements=$2
   local stamp="$dir/.requirements"
-  local want
-  want=$(cat "$requirements")
+  local want included
+  # the file and the files it includes (-r)
+  mapfile -t included < <(sed -n "s|^-r *|$(dirname "$requirements")/|p" "$requirements")
+  want=$(cat "$requirements" "${included[@]}")
   if [[ -x $dir/bin/python && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
     return
   fi
@@ -94,6 +98,14 @@ docker_cli() {
     find . -type f ! -path ./usr/bin/docker -delete)
   "$dir/usr/bin/docker" --version >/dev/null
 }
+
+if [[ $FOR == lab ]]; then
+  # the tests' venv serves the lab too
+  [[ $(cat "$VENV/.requirements" 2>/dev/null) == "$(cat "$ROOT/tests/requirements.txt" "$ROOT/tests/requirements-lab.txt")" ]] ||
+    make_venv "$VENV" "$ROOT/tests/requirements-lab.txt"
+  log "setup done (the lab's part)"
+  exit 0
+fi
 
 target_python 3.9 bullseye
 target_python 3.13 trixie

@@ -52,7 +52,30 @@ trap leave EXIT
 export LVS_LAB_ANSIBLE_PLAYBOOK LVS_LAB_PLAYBOOK_VERSION PATH="$ROOT/tests/bin/molecule-path:$PATH"
 mkdir -p "$(dirname "$LVS_IPVS_TIMING")"
 
+# The demo (playbooks/lab.sh, LVS_LAB_DEMO=1): the lab's steps one by one, each reported
+# as it ends - create, converge, the traffic with the lab report (molecule's side
+# effect), destroy; the checks of molecule test stay in the test suite.
+demo() {
+  local scenario=$1 step started rc=0
+  local -A label=([create]="create the containers" [converge]="converge (playbooks/site.yml)"
+    [side-effect]="traffic and the lab report" [destroy]="teardown")
+  for step in create converge side-effect; do
+    started=$SECONDS
+    (cd "$ROOT" && molecule "$step" --scenario-name "$scenario") || rc=1
+    progress "${label[$step]}: $((SECONDS - started)) s$( ((rc == 0)) || echo ', FAILED')"
+    ((rc == 0)) || break
+  done
+  started=$SECONDS
+  (cd "$ROOT" && molecule destroy --scenario-name "$scenario") || rc=1
+  progress "${label[destroy]}: $((SECONDS - started)) s"
+  return $rc
+}
+
 status=0
+if [[ -n ${LVS_LAB_DEMO:-} ]]; then
+  for scenario in "${scenarios[@]}"; do demo "$scenario" || status=1; done
+  exit $status
+fi
 for scenario in "${scenarios[@]}"; do
   started=$SECONDS
   steps=$(mktemp)
