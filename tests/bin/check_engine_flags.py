@@ -80,8 +80,13 @@ def help_flags(client: str, words: tuple[str, ...], cache: dict) -> dict[str, bo
     return cache[key]
 
 
+def command_words(argv: list[str]) -> tuple[str, ...]:
+    """The engine's (sub)command of a command line: "run", "network create"..."""
+    return (argv[1], argv[2]) if argv[1] in GROUPS else (argv[1],)
+
+
 def problems(argv: list[str], client: str, cache: dict) -> list[str]:
-    words = (argv[1], argv[2]) if argv[1] in GROUPS else (argv[1],)
+    words = command_words(argv)
     flags = help_flags(client, words, cache)
     if flags is None:
         return ["%s has no command '%s'" % (client, " ".join(words))]
@@ -118,7 +123,7 @@ def main() -> int:
         cache: dict = {}
         failed, counted = [], 0
         for (scenario, kind, rootfs), commands in zip(runs, results):
-            subcommands = {" ".join(argv[1:3] if argv[1] in GROUPS else argv[1:2]) for argv in commands}
+            subcommands = {" ".join(command_words(argv)) for argv in commands}
             if not {"run", "network create", "rm", "network rm"} <= subcommands or ("build" in subcommands) == bool(rootfs):
                 failed.append("%s with %s%s: the run did not reach every step: %s" % (scenario, kind, " (rootfs)" if rootfs else "", sorted(subcommands)))
             for argv in commands:

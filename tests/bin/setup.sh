@@ -21,14 +21,20 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# $1 requirements file: its content and that of the files it includes (-r), the stamp
+# a venv built from it keeps
+requirements_stamp() {
+  local included
+  mapfile -t included < <(sed -n "s|^-r *|$(dirname "$1")/|p" "$1")
+  cat "$1" "${included[@]}"
+}
+
 # $1 venv dir, $2 requirements file; rebuilt when the file's content changes
 make_venv() {
   local dir=$1 requirements=$2
   local stamp="$dir/.requirements"
-  local want included
-  # the file and the files it includes (-r)
-  mapfile -t included < <(sed -n "s|^-r *|$(dirname "$requirements")/|p" "$requirements")
-  want=$(cat "$requirements" "${included[@]}")
+  local want
+  want=$(requirements_stamp "$requirements")
   if [[ -x $dir/bin/python && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
     return
   fi
@@ -101,7 +107,7 @@ docker_cli() {
 
 if [[ $FOR == lab ]]; then
   # the tests' venv serves the lab too
-  [[ $(cat "$VENV/.requirements" 2>/dev/null) == "$(cat "$ROOT/tests/requirements.txt" "$ROOT/tests/requirements-lab.txt")" ]] ||
+  [[ $(cat "$VENV/.requirements" 2>/dev/null) == "$(requirements_stamp "$ROOT/tests/requirements.txt")" ]] ||
     make_venv "$VENV" "$ROOT/tests/requirements-lab.txt"
   log "setup done (the lab's part)"
   exit 0
