@@ -34,12 +34,17 @@ layer() {
   took[$name]=$((SECONDS - started))
 }
 
+# ansible-lint (and the one galaxy-importer runs) also looks in ~/.ansible/collections,
+# where an installed lvs.ipvs (the README's `ansible-galaxy collection install`) would
+# stand in for this tree: both get an Ansible home of their own.
+LINT_HOME=$CACHE/lint-home
 lint() {
   "$VENV/bin/ruff" check "$ROOT/plugins" "$ROOT/tests" "$ROOT/extensions" "$ROOT/bench" &&
     "$VENV/bin/ruff" format --check "$ROOT/plugins" "$ROOT/tests" "$ROOT/extensions" "$ROOT/bench" &&
     "$VENV/bin/python" "$ROOT/tests/bin/check_targets.py" "$ROOT" &&
     PATH="$VENV/bin:$PATH" "$VENV/bin/python" "$ROOT/tests/bin/check_engine_flags.py" "$ROOT" "$CACHE/docker-cli/usr/bin/docker" &&
-    (cd "$ROOT" && ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS_PATH" PATH="$VENV_LINT/bin:$PATH" ansible-lint --nocolor -q)
+    (cd "$ROOT" && mkdir -p "$LINT_HOME" &&
+      ANSIBLE_HOME="$LINT_HOME" ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS_PATH" PATH="$VENV_LINT/bin:$PATH" ansible-lint --nocolor -q)
 }
 
 # The built tarball installs (over any copy the machine already has), documents every
@@ -93,7 +98,8 @@ package() {
 galaxy_import() {
   local work=$1 tarball verdict
   tarball=$(ls "$work"/lvs-ipvs-[0-9]*.tar.gz)
-  verdict=$(cd "$work" && PATH="$VENV_LINT/bin:$PATH" "$VENV_LINT/bin/python" -m galaxy_importer.main "$tarball" 2>&1 | grep -v '^Loading ')
+  mkdir -p "$LINT_HOME"
+  verdict=$(cd "$work" && ANSIBLE_HOME="$LINT_HOME" PATH="$VENV_LINT/bin:$PATH" "$VENV_LINT/bin/python" -m galaxy_importer.main "$tarball" 2>&1 | grep -v '^Loading ')
   [[ $verdict == *"Invalid collection metadata. 'repository' is required"* ]] ||
     { log "galaxy-importer on the built tarball: $verdict"; return 1; }
   mkdir -p "$work/standin/tree" && tar -xzf "$tarball" -C "$work/standin/tree" &&
@@ -103,7 +109,7 @@ manifest = json.load(open(path))
 manifest["collection_info"]["repository"] = "https://example.org/lvs/ipvs"
 json.dump(manifest, open(path, "w"), indent=4)' "$work/standin/tree" &&
     tar -czf "$work/standin/${tarball##*/}" -C "$work/standin/tree" . || return 1
-  verdict=$(cd "$work/standin" && PATH="$VENV_LINT/bin:$PATH" "$VENV_LINT/bin/python" -m galaxy_importer.main "${tarball##*/}" 2>&1 | grep -v '^Loading ')
+  verdict=$(cd "$work/standin" && ANSIBLE_HOME="$LINT_HOME" PATH="$VENV_LINT/bin:$PATH" "$VENV_LINT/bin/python" -m galaxy_importer.main "${tarball##*/}" 2>&1 | grep -v '^Loading ')
   log "galaxy-importer, stand-in repository URL: ${verdict//$'\n'/; }"
   [[ $verdict == *"Importer processing completed successfully"* && $verdict != *WARNING* && $verdict != *ERROR* ]]
 }

@@ -21,6 +21,14 @@ mkdir -p "$HOME/.ansible/test/cache"
 cp "$ROOT/tests/bin/get_pip_offline.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 [[ -f $HOME/.ansible/test/cache/pip-$pip_version-py3-none-any.whl ]] ||
   "$VENV/bin/python" -m pip download -q --no-deps --only-binary :all: -d "$HOME/.ansible/test/cache" "pip==$pip_version"
+# ansible-test keeps its venvs in ~/.ansible/test/venv, keyed without the interpreter's
+# path: one made by a Python that is gone since (another checkout's $CACHE/python) would
+# fail every import test. Such venvs are dropped; ansible-test makes them again.
+for venv_python in "$HOME"/.ansible/test/venv/*/*/*/bin/python; do
+  [[ -L $venv_python && ! -e $venv_python ]] || continue
+  log "dropping ansible-test's venv ${venv_python%/bin/python}: its Python is gone"
+  rm -rf "${venv_python%/bin/python}"
+done
 # the venv's Python unless the arguments name another one
 python=(--python "$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')")
 [[ " $* " == *" --python "* ]] && python=()
