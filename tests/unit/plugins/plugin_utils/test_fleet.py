@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
 
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _realservers as realservers
 from ansible_collections.lvs.ipvs.plugins.plugin_utils import _topology as topology
 
 RECORDED = Path(__file__).with_name("data") / "realserver_before.json"
@@ -127,3 +129,63 @@ def test_the_recording_covers_successes_failures_and_every_method():
     assert sum("error" in outcome["network"] for outcome in outcomes) > 500
     methods = {entry["server"]["forwarding_method"] for outcome in outcomes for entry in outcome["entries"].get("value", [])}
     assert methods == {"route", "tunnel", "masquerade"}
+
+
+def _with_own_variables(hostvars: dict, dr_interface, gateways) -> dict:
+    own = {
+        "realserver_state": "present",
+        "realserver_dr_interface": dr_interface,
+        "realserver_nat_gateway": gateways,
+        "realserver_vips": [],
+        "realserver_boot": True,
+    }
+    return {host: {**variables, **own} for host, variables in hostvars.items()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: "seed%d" % case[0])
+def test_the_play_wide_derivation_gives_each_host_its_network_or_stops_on_an_error(case):
+    """realserver_networks (the realserver_networks action's work) gives every host of the
+    play what the per-host scan gave it, in its bucket; where the scan failed for any
+    host, it fails."""
+    seed, services, hostvars, dr_interface, gateways = case
+    play = HOSTS[:-1]
+    try:
+        networks = realservers.realserver_networks(services, _with_own_variables(hostvars, dr_interface, gateways), play, play[0])
+    except topology.TopologyError:
+        assert any("error" in EXPECTED[str(seed)][host]["network"] for host in play)
+        return
+    assert sum(len(bucket) for bucket in networks.values()) == len(play)
+    for host in play:
+        network = networks[realservers.bucket(host)][host]
+        expected = EXPECTED[str(seed)][host]["network"]["value"]
+        assert _plain(network) == {**expected, "name": "realserver", "state": "present", "restore": "", "boot": True}, host
+
+
+@pytest.mark.parametrize(
+    ("own", "message"),
+    [
+        ({"realserver_state": "gone"}, "host 'web1': realserver_state must be present or absent, got 'gone'"),
+        ({"realserver_boot": "maybe"}, "host 'web1': realserver_boot must be true or false, got 'maybe'"),
+        ({"realserver_dr_interface": "lo\nrestore /etc/shadow"}, "host 'web1': realserver_dr_interface"),
+        ({"realserver_vips": ["192.0.2.50\n"]}, "host 'web1': realserver_vips[0]"),
+        ({"realserver_nat_gateway": "192.0.2.1; reboot"}, "host 'web1': realserver_nat_gateway[0]"),
+    ],
+)
+def test_a_hosts_own_variable_is_refused_naming_host_and_variable(own, message):
+    hostvars = _with_own_variables({"web1": {"lvs_address": "192.0.2.11"}}, "lo", None)
+    hostvars["web1"].update(own)
+    services = [{"address": "198.51.100.1", "port": 80, "servers": [{"host": "web1"}]}]
+    with pytest.raises(topology.TopologyError, match="^" + re.escape(message)):
+        realservers.realserver_networks(services, hostvars, ["web1"], "web1")
+
+
+def test_an_undefined_own_variable_names_the_role_that_defines_it():
+    with pytest.raises(topology.TopologyError, match="host 'web1': realserver_state is not defined"):
+        realservers.realserver_networks([], {"web1": {}}, ["web1"], "web1")
+
+
+def test_the_bucket_is_what_a_template_computes():
+    from ansible.plugins.filter.core import get_hash
+
+    for host in ["web1", "rs00042", "db-ünïcode", ""]:
+        assert realservers.bucket(host) == get_hash(host, "sha1")[:2]
