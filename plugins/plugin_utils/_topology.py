@@ -30,6 +30,9 @@ METHODS = tuple(model.CONFIGURED_METHODS)
 # Devices that carry a real server's VIPs for tunnelled services: the fallback
 # devices the ipip and ip6_tunnel modules create in every network namespace.
 TUNNEL_DEVICES = {4: ("ipip", "tunl0"), 6: ("ip6_tunnel", "ip6tnl0")}
+# Tunnel types whose decapsulation (a fou port, a GRE device) the realserver role does
+# not set up; any other unknown type is the directors' check's to refuse.
+UNPREPARED_TUNNELS = ("gue", "gre")
 
 
 class TopologyError(ValueError):
@@ -447,6 +450,14 @@ def realserver_network(
             continue
         if vip is None:
             continue
+        tunnel_type = entry["server"].get("tunnel_type")
+        if method == model.TUNNEL and tunnel_type in UNPREPARED_TUNNELS:
+            # tunl0/ip6tnl0 alone would take the VIP but never see a GUE or GRE packet:
+            # refused rather than black-holed.
+            raise TopologyError(
+                "%s sends to it over %s, but the realserver role prepares only ipip real servers (the VIPs on tunl0 or ip6tnl0); "
+                "prepare its %s decapsulation yourself and keep it out of the realserver role's play" % (where, tunnel_type.upper(), tunnel_type.upper())
+            )
         _carry_vip(vip, method, dr_interface, modules, sysctls, addresses)
     for index, extra in enumerate(extra_vips or []):
         vip = _ip(extra.get("address") if isinstance(extra, dict) else extra, "host '%s': realserver_vips[%d]" % (host, index))

@@ -88,6 +88,33 @@ def derive(services, hostvars, host, dr_interface, gateways) -> dict:
 
 EXPECTED = json.loads(RECORDED.read_text())
 CASES = list(inventories())
+# Since the recording, a real server that a service reaches over GUE or GRE is refused
+# (ad88c12 put its VIP on tunl0 alone, which never receives those packets): its network
+# is now an error, this one unless the recording already held another.
+REFUSED_TUNNEL = re.compile(r"sends to it over (GUE|GRE), but the realserver role prepares only ipip")
+
+
+def _over_gue_or_gre(seed: int, host: str) -> bool:
+    entries = EXPECTED[str(seed)][host]["entries"].get("value", [])
+    return any(
+        entry["server"]["forwarding_method"] == "tunnel" and entry["server"].get("tunnel_type") in ("gue", "gre") and "address" in entry["service"]
+        for entry in entries
+    )
+
+
+def _network_fails(seed: int, host: str) -> bool:
+    return "error" in EXPECTED[str(seed)][host]["network"] or _over_gue_or_gre(seed, host)
+
+
+def _assert_network_as_recorded(network: dict, seed: int, host: str) -> None:
+    """The network outcome as recorded, or, for a host reached over GUE or GRE, the
+    refusal (or the recorded error)."""
+    expected = EXPECTED[str(seed)][host]["network"]
+    if not _over_gue_or_gre(seed, host):
+        assert network == expected, host
+        return
+    assert "error" in network, host
+    assert REFUSED_TUNNEL.search(network["error"]) or network == expected, (host, network)
 
 
 def _plain(value):
@@ -99,7 +126,9 @@ def _plain(value):
 def test_each_host_gets_what_the_per_host_scan_gave(case):
     seed, services, hostvars, dr_interface, gateways = case
     for host in HOSTS:
-        assert _plain(derive(services, hostvars, host, dr_interface, gateways)) == EXPECTED[str(seed)][host], host
+        outcome = _plain(derive(services, hostvars, host, dr_interface, gateways))
+        assert outcome["entries"] == EXPECTED[str(seed)][host]["entries"], host
+        _assert_network_as_recorded(outcome["network"], seed, host)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: "seed%d" % case[0])
@@ -112,15 +141,18 @@ def test_picking_from_one_fleet_index_gives_each_host_the_same(case):
     except topology.TopologyError as error:
         # what stops the fleet stopped every host's scan (which may have named a host's own
         # variable first); the fleet's message names the host whose list was read
-        assert all("error" in EXPECTED[str(seed)][host]["network"] for host in HOSTS)
+        assert all(_network_fails(seed, host) for host in HOSTS)
         assert str(error).startswith("host '%s': realserver_services" % HOSTS[0]), str(error)
         return
     for host in HOSTS:
-        picked = derive(fleet, hostvars, host, dr_interface, gateways)
+        picked = _plain(derive(fleet, hostvars, host, dr_interface, gateways))
         expected = EXPECTED[str(seed)][host]
-        for kind in ("network", "entries"):
-            assert ("value" in picked[kind]) == ("value" in expected[kind]), (host, kind, picked[kind], expected[kind])
-            assert _plain(picked[kind]).get("value") == expected[kind].get("value"), (host, kind)
+        assert ("value" in picked["entries"]) == ("value" in expected["entries"]), (host, picked["entries"], expected["entries"])
+        assert picked["entries"].get("value") == expected["entries"].get("value"), host
+        if _network_fails(seed, host):
+            assert "error" in picked["network"], host
+        else:
+            assert picked["network"] == expected["network"], host
 
 
 def test_the_recording_covers_successes_failures_and_every_method():
@@ -152,7 +184,7 @@ def test_the_play_wide_derivation_gives_each_host_its_network_or_stops_on_an_err
     try:
         networks = realservers.realserver_networks(services, _with_own_variables(hostvars, dr_interface, gateways), play, play[0])
     except topology.TopologyError:
-        assert any("error" in EXPECTED[str(seed)][host]["network"] for host in play)
+        assert any(_network_fails(seed, host) for host in play)
         return
     assert sum(len(bucket) for bucket in networks.values()) == len(play)
     for host in play:

@@ -168,6 +168,23 @@ def test_realserver_for_ipv4_tunnel_relaxes_rp_filter():
     assert ("net.ipv4.conf.all.rp_filter", "loose") in network["sysctls"]
 
 
+def test_realserver_for_explicit_ipip_is_the_default_tunnel():
+    svc = services("tunnel")
+    svc[0]["servers"][1]["tunnel_type"] = "ipip"
+    assert topology.realserver_network(svc, HOSTVARS, "web2") == topology.realserver_network(services("tunnel"), HOSTVARS, "web2")
+
+
+@pytest.mark.parametrize(("tunnel", "name"), [({"tunnel_type": "gue", "tunnel_port": 6080}, "GUE"), ({"tunnel_type": "gre"}, "GRE")])
+def test_realserver_behind_a_gue_or_gre_tunnel_is_refused_not_black_holed(tunnel, name):
+    svc = services("tunnel")
+    svc[0]["servers"][1].update(tunnel)
+    message = r"host 'web2': realserver_services\[0\] \(tcp 192.0.2.10:80\) sends to it over %s, but the realserver role prepares only ipip" % name
+    with pytest.raises(TopologyError, match=message):
+        topology.realserver_network(svc, HOSTVARS, "web2")
+    # the other real servers of the service, over ipip, are prepared as before
+    assert topology.realserver_network(svc, HOSTVARS, "web1")["addresses"] == [["tunl0", "192.0.2.10/32"]]
+
+
 def test_realserver_for_nat_routes_through_the_gateway():
     network = topology.realserver_network(services("masquerade"), HOSTVARS, "web1", nat_gateways="192.0.2.2")
     assert network == {"modules": [], "sysctls": [], "addresses": [], "gateways": ["192.0.2.2"]}
