@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What site.yml's checks cost the controller over fleets of 10 to 5,000 real servers
-# (bench/fleet.py says how); results rendered into bench/results/fleet.*.
+# (bench/fleet.py says how); results rendered into bench/results/fleet.*, after the
+# earlier runs kept in bench/results/fleet-history.json.
 #   bash bench/fleet.sh                           every fleet, with and without lvs.ipvs.preload
 #   BENCH_FLEETS=1000x100,5000x1000 bash bench/fleet.sh
 #   BEFORE=ad88c12 bash bench/fleet.sh            also that revision's checks (the first play of
@@ -30,5 +31,5 @@ if [[ -n ${BEFORE:-} ]]; then
 fi
 log "the checks of this tree"
 "$VENV/bin/python" "$ROOT/bench/fleet.py" run "$work/fleet.json"
-"$VENV/bin/python" "$ROOT/bench/fleet.py" render "$ROOT/bench/results" "${runs[@]}" "$work/fleet.json"
+"$VENV/bin/python" "$ROOT/bench/fleet.py" render "$ROOT/bench/results" "$ROOT/bench/results/fleet-history.json" "${runs[@]}" "$work/fleet.json"
 cat "$ROOT/bench/results/fleet.md"
