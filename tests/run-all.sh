@@ -2,9 +2,11 @@
 # The whole test suite, from a fresh Debian/Ubuntu machine: installs what it needs,
 # then runs lint (ruff, ansible-lint) + ansible-test sanity, unit tests (pyroute2 0.7
 # and 0.9), and in one QEMU boot the real-kernel layer (netlink core + integration
-# targets) and the topology layer (molecule scenarios dr, nat, tun, failover).
+# targets) and the topology layer (molecule scenarios dr, nat, tun, failover), then in
+# a second short boot the netlink core and ipvs_service on Debian trixie's kernel.
 #   bash tests/run-all.sh                       everything
-#   LAYERS="unit" bash tests/run-all.sh         only some of: lint package docs sanity unit kernel topology
+#   LAYERS="unit" bash tests/run-all.sh         only some of: lint package docs sanity unit kernel
+#                                               trixie-kernel topology
 #   bash tests/run-all.sh kernel --target ipvs_server [--target ...]   one integration target
 #   bash tests/run-all.sh topology --scenario nat [--scenario ...]     one molecule scenario
 set -euo pipefail
@@ -13,7 +15,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 targets=() scenarios=() picked=()
 while (($#)); do
   case $1 in
-    lint | package | docs | sanity | unit | kernel | topology) picked+=("$1") ;;
+    lint | package | docs | sanity | unit | kernel | trixie-kernel | topology) picked+=("$1") ;;
     --target) targets+=("$2") && shift ;;
     --scenario) scenarios+=("$2") && shift ;;
     *) log "unknown argument $1 (see the head of $0)" && exit 2 ;;
@@ -21,7 +23,7 @@ while (($#)); do
   shift
 done
 ((${#picked[@]} == 0)) || LAYERS=${picked[*]}
-LAYERS=${LAYERS:-lint package docs sanity unit kernel topology}
+LAYERS=${LAYERS:-lint package docs sanity unit kernel trixie-kernel topology}
 declare -A took=()
 failed=()
 
@@ -197,6 +199,20 @@ for s in sockets:
   [[ ! -d $out/timing ]] || "$VENV/bin/python" "$ROOT/tests/bin/timing_report.py" "$out/timing" >&2
 }
 
+# The netlink core and the ipvs_service target once more on Debian trixie's kernel (6.12:
+# schedulers 6.1 lacks), in a boot of its own (a VM even where this kernel has IPVS),
+# its time the boot's too.
+trixie_kernel() {
+  [[ " $LAYERS " == *" trixie-kernel "* ]] || return 0
+  local out="$CACHE/out-trixie" started=$SECONDS
+  log "=== trixie-kernel (Debian trixie's kernel, a boot of its own)"
+  rm -rf "$out"
+  LVS_IPVS_FORCE_VM=1 LVS_IPVS_VM_RELEASE=trixie LVS_IPVS_VM_OUT="$out" "$ROOT/tests/bin/vm.sh" "$ROOT/tests/bin/guest-layers.sh" trixie-kernel || true
+  took[trixie-kernel]=$((SECONDS - started))
+  [[ $(cat "$out/layers/trixie-kernel.rc" 2>/dev/null) == 0 ]] || failed+=(trixie-kernel)
+  [[ ! -d $out/timing ]] || "$VENV/bin/python" "$ROOT/tests/bin/timing_report.py" "$out/timing" >&2
+}
+
 # $1 the folder shared with the guest, $2 $3 the host's ports of its podman service and
 # SSH jump, $4 the VM's process, $5 the results folder: once the guest serves the lab,
 # the topology layer runs here (Ansible, molecule, the failover probe), its containers
@@ -241,7 +257,8 @@ layer docs docs
 layer sanity sanity
 layer unit unit
 guest_layers
-for name in setup lint package docs sanity unit vm kernel topology; do
+trixie_kernel
+for name in setup lint package docs sanity unit vm kernel topology trixie-kernel; do
   [[ -n ${took[$name]:-} ]] && log "$name: ${took[$name]} s"
 done
 if ((${#failed[@]})); then

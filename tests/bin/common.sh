@@ -38,3 +38,22 @@ stage_collection() {
 kernel_has_ipvs() {
   [[ ${LVS_IPVS_FORCE_VM:-0} != 1 ]] && { modprobe ip_vs 2>/dev/null || true; } && [[ -e /proc/net/ip_vs ]]
 }
+
+# $1 a Debian release, $2 apt-get or apt-cache, then its arguments: apt on that release's
+# packages alone, with lists and downloads of its own under $CACHE/debian (the machine's
+# apt sources and package status stay as they are)
+debian_apt() {
+  local release=$1 tool=$2 dir="$CACHE/debian/$1"
+  shift 2
+  local options=(-q -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir" -o Dir::State::status="$dir/status"
+    -o Debug::NoLocking=1 -o APT::Sandbox::User="$(id -un)")
+  if [[ ! -f $dir/sources.list ]]; then
+    mkdir -p "$dir/lists/partial" "$dir/archives/partial"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $release main" > "$dir/sources.list"
+    # an empty package status: apt resolves every dependency, the C library included
+    : > "$dir/status"
+    apt-get "${options[@]}" update >/dev/null
+  fi
+  "$tool" "${options[@]}" "$@"
+}

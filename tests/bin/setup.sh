@@ -46,25 +46,6 @@ make_venv() {
   echo "$want" > "$stamp"
 }
 
-# $1 a Debian release, then apt-get's arguments: apt-get on that release's packages
-# alone, with lists and downloads of its own under $CACHE/debian (the machine's apt
-# sources and package status stay as they are)
-debian_apt() {
-  local release=$1 dir="$CACHE/debian/$1"
-  shift
-  local options=(-q -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
-    -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir" -o Dir::State::status="$dir/status"
-    -o Debug::NoLocking=1 -o APT::Sandbox::User="$(id -un)")
-  if [[ ! -f $dir/sources.list ]]; then
-    mkdir -p "$dir/lists/partial" "$dir/archives/partial"
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $release main" > "$dir/sources.list"
-    # an empty package status: apt resolves every dependency, the C library included
-    : > "$dir/status"
-    apt-get "${options[@]}" update >/dev/null
-  fi
-  apt-get "${options[@]}" "$@"
-}
-
 # $1 Python version, $2 the Debian release that ships it. The oldest and the newest Python
 # the modules support on directors, for the sanity layer's compile and import tests: the
 # release's interpreter with its own C library, unpacked under $CACHE/python (nothing is
@@ -78,7 +59,7 @@ target_python() {
   fi
   log "unpacking Python $version from Debian $release"
   rm -rf "$dir" "$CACHE/debian/$release/archives"/*.deb && mkdir -p "$dir" "$CACHE/python/bin"
-  debian_apt "$release" install -y --download-only --no-install-recommends "python$version" "python$version-venv" >/dev/null
+  debian_apt "$release" apt-get install -y --download-only --no-install-recommends "python$version" "python$version-venv" >/dev/null
   local deb
   for deb in "$CACHE/debian/$release/archives"/*.deb; do dpkg-deb -x "$deb" "$dir"; done
   rm -f "$CACHE/debian/$release/archives"/*.deb
@@ -100,7 +81,7 @@ docker_cli() {
   [[ -x $dir/usr/bin/docker ]] && return
   log "unpacking the docker client from Debian bookworm"
   rm -rf "$dir" && mkdir -p "$dir"
-  (cd "$dir" && debian_apt bookworm download docker.io >/dev/null && dpkg-deb -x docker.io_*.deb . &&
+  (cd "$dir" && debian_apt bookworm apt-get download docker.io >/dev/null && dpkg-deb -x docker.io_*.deb . &&
     find . -type f ! -path ./usr/bin/docker -delete)
   "$dir/usr/bin/docker" --version >/dev/null
 }

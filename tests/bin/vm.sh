@@ -7,7 +7,8 @@
 # to the host folder LVS_IPVS_VM_OUT names (when set) once the command has ended.
 #
 # On a host whose kernel has IPVS the command runs right here. Otherwise a Debian
-# kernel (linux-image-amd64's current version) boots under QEMU software emulation
+# kernel (linux-image-amd64's current version; with LVS_IPVS_VM_RELEASE=trixie, that
+# release's, fetched with apt lists of the harness's own) boots under QEMU software emulation
 # via virtme-ng, sees this file system read-only, and runs the command once.
 # The guest cannot return an exit code or print to our terminal, so it writes both
 # into a shared folder. Python's stdlib and the venvs are copied into tmpfs inside
@@ -25,8 +26,18 @@ if kernel_has_ipvs; then
   exec "$@"
 fi
 
+RELEASE=${LVS_IPVS_VM_RELEASE:-}
 kernel_version() {
   local ver
+  if [[ -n $RELEASE ]]; then
+    # lists a day old may name a kernel the mirror has replaced since
+    local updated="$CACHE/debian/$RELEASE/lists.updated"
+    if [[ -z $(find "$updated" -mtime -1 2>/dev/null) ]]; then
+      debian_apt "$RELEASE" apt-get update >/dev/null && touch "$updated"
+    fi
+    debian_apt "$RELEASE" apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: linux-image-\(.*-amd64\)$/\1/p' | head -n1
+    return
+  fi
   ver=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\(.*-amd64\)$/\1/p' | head -n1)
   if [[ -z $ver ]]; then
     $SUDO apt-get update -q >/dev/null
@@ -40,12 +51,19 @@ ensure_kernel() {
   if [[ ! -f $dir/vmlinuz ]]; then
     log "fetching Debian kernel $ver"
     rm -rf "$dir" && mkdir -p "$dir/deb"
-    (cd "$dir/deb" && apt-get download -q "linux-image-$ver" >/dev/null 2>&1)
+    if [[ -n $RELEASE ]]; then
+      (cd "$dir/deb" && debian_apt "$RELEASE" apt-get download "linux-image-$ver" >/dev/null 2>&1)
+    else
+      (cd "$dir/deb" && apt-get download -q "linux-image-$ver" >/dev/null 2>&1)
+    fi
     dpkg -x "$dir"/deb/*.deb "$dir/x"
     cp "$dir/x/boot/vmlinuz-$ver" "$dir/vmlinuz.tmp"
     if [[ ! -d /lib/modules/$ver ]]; then
       $SUDO mkdir -p /lib/modules
-      $SUDO cp -a "$dir/x/lib/modules/$ver" /lib/modules/
+      # bookworm's package has them in /lib, trixie's (merged /usr) in /usr/lib
+      local modules=$dir/x/lib/modules/$ver
+      [[ -d $modules ]] || modules=$dir/x/usr/lib/modules/$ver
+      $SUDO cp -a "$modules" /lib/modules/
     fi
     rm -rf "$dir/x" "$dir/deb"
     mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
