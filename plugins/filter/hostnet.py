@@ -22,6 +22,8 @@ def host_network_config(settings, host):
             settings.get("gateways"),
             settings.get("restore") or "",
             bool(settings.get("boot", True)),
+            settings.get("gue_ports"),
+            settings.get("gre_devices"),
         )
     except TopologyError as error:
         raise AnsibleFilterError(str(error)) from None

@@ -384,7 +384,7 @@ def build_dest(
             raise IpvsError("%s: %s %s is out of range 0..%d" % (where, name, value, MAX_THRESHOLD))
     if upper and lower > upper:
         raise IpvsError("%s: lower_threshold %d is above upper_threshold %d" % (where, lower, upper))
-    tunnel = _tunnel_options(where, method, tunnel_type, tunnel_port, tunnel_checksum)
+    tunnel = tunnel_options(where, method, tunnel_type, tunnel_port, tunnel_checksum)
     return Dest(DestKey(family, canonical, int(port)), method, weight, upper, lower, *tunnel)
 
 
@@ -400,7 +400,9 @@ class _ServerLabel:
         return "real server %s of %s" % (self.address, self.service.label())
 
 
-def _tunnel_options(where, method, tunnel_type, tunnel_port, tunnel_checksum) -> tuple:
+def tunnel_options(where, method, tunnel_type, tunnel_port, tunnel_checksum) -> tuple:
+    """(tunnel type, GUE port, checksum mode) of a real server, as the kernel takes them;
+    empty for a server that is not tunnelled. ``tunnel_port`` is an int or None."""
     if method != TUNNEL:
         given = [name for name, value in zip(TUNNEL_OPTIONS, (tunnel_type, tunnel_port, tunnel_checksum)) if value]
         if given:

@@ -37,7 +37,31 @@ def _pair(item, where: str) -> tuple:
     return item[0], item[1]
 
 
-def config(host: str, name: str, state: str, modules, sysctls, addresses, gateways, restore: str, boot: bool) -> str:
+# The kinds of GRE device the script creates, by the family of their local address.
+_GRE_KINDS = {"gre": 4, "ip6gre": 6}
+
+
+def _gre_device(item, where: str) -> tuple:
+    """(name, kind, local address) of a GRE device that requires checksums (icsum)."""
+    if not isinstance(item, (list, tuple)) or len(item) != 3:
+        _refuse(where, item, "a triple [name, kind, local address]")
+    name, kind, local = item
+    try:
+        model.interface_name(name, where + " name")
+    except IpvsError as exc:
+        raise TopologyError(exc.message) from None
+    if kind not in _GRE_KINDS:
+        _refuse(where + " kind", kind, "gre or ip6gre")
+    try:
+        address = ipaddress.ip_address(local) if isinstance(local, str) else None
+    except ValueError:
+        address = None
+    if address is None or address.version != _GRE_KINDS[kind]:
+        _refuse(where + " local address", local, "an IPv%d address (the host's own, where the director sends)" % _GRE_KINDS[kind])
+    return name, kind, str(address)
+
+
+def config(host: str, name: str, state: str, modules, sysctls, addresses, gateways, restore: str, boot: bool, gue_ports=(), gre_devices=()) -> str:
     """The text lvs-ipvs-net --apply takes; see the role's argument specs."""
     where = "host '%s': host_network_" % host
     if not isinstance(name, str) or not _NAME.match(name):
@@ -70,6 +94,15 @@ def config(host: str, name: str, state: str, modules, sysctls, addresses, gatewa
         if address is None:
             _refuse("%saddresses[%d] address" % (where, index), cidr, "an address with its prefix, such as 192.0.2.10/32")
         lines.append("address %s %s" % (device, address.with_prefixlen))
+    for index, item in enumerate(gue_ports or []):
+        port, family = _pair(item, "%sgue_ports[%d]" % (where, index))
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= model.MAX_PORT:
+            _refuse("%sgue_ports[%d] port" % (where, index), port, "a UDP port 1..%d" % model.MAX_PORT)
+        if family not in (4, 6) or isinstance(family, bool):
+            _refuse("%sgue_ports[%d] family" % (where, index), family, "4 or 6 (the family of the tunnel's outer packets)")
+        lines.append("gue %d %d" % (port, family))
+    for index, item in enumerate(gre_devices or []):
+        lines.append("gre %s %s %s" % _gre_device(item, "%sgre_devices[%d]" % (where, index)))
     families = set()
     for index, gateway in enumerate(gateways or []):
         try:

@@ -58,7 +58,19 @@ def host_network(fleet: Mapping, hostvars: Mapping, host: str) -> dict:
     )
     # as JSON holds it: a task compares and templates lists, never tuples
     network.update(name="realserver", state=state, sysctls=[list(pair) for pair in network["sysctls"]], restore="", boot=boot)
-    hostnet.config(host, network["name"], state, network["modules"], network["sysctls"], network["addresses"], network["gateways"], "", boot)
+    hostnet.config(
+        host,
+        network["name"],
+        state,
+        network["modules"],
+        network["sysctls"],
+        network["addresses"],
+        network["gateways"],
+        "",
+        boot,
+        network["gue_ports"],
+        network["gre_devices"],
+    )
     return network
 
 

@@ -27,12 +27,20 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 SERVICE_KEYS = model.SERVICE_IDENTITY + model.SERVICE_OPTIONS + ("state",)
 SERVER_KEYS = model.SERVER_OPTIONS
 METHODS = tuple(model.CONFIGURED_METHODS)
-# Devices that carry a real server's VIPs for tunnelled services: the fallback
-# devices the ipip and ip6_tunnel modules create in every network namespace.
-TUNNEL_DEVICES = {4: ("ipip", "tunl0"), 6: ("ip6_tunnel", "ip6tnl0")}
-# Tunnel types whose decapsulation (a fou port, a GRE device) the realserver role does
-# not set up; any other unknown type is the directors' check's to refuse.
-UNPREPARED_TUNNELS = ("gue", "gre")
+# The device that receives a tunnelled packet once it is unwrapped, and the module that
+# creates it: the fallback device of each tunnel driver, which exists in every network
+# namespace and takes packets from any sender. IP in IP (and the inner packet of GUE,
+# whose header names the inner protocol) lands by outer and inner family: IPv4 in IPv4
+# on tunl0, IPv6 in IPv4 on sit0, anything in IPv6 on ip6tnl0. GRE lands on gre0 or
+# ip6gre0 by outer family, whatever it carries.
+IP_IN_IP_DEVICES = {(4, 4): ("ipip", "tunl0"), (4, 6): ("sit", "sit0"), (6, 4): ("ip6_tunnel", "ip6tnl0"), (6, 6): ("ip6_tunnel", "ip6tnl0")}
+GRE_DEVICES = {4: ("ip_gre", "gre0"), 6: ("ip6_gre", "ip6gre0")}
+# A GRE device drops a packet whose checksum flag differs from its own icsum: the
+# fallback devices (no icsum) take GRE without a checksum, and GRE with one needs a
+# device of the collection's with icsum, bound to the address the director sends to.
+GRE_CSUM_DEVICES = {4: ("gre", "lvs-gre"), 6: ("ip6gre", "lvs-ip6gre")}
+# The modules behind `ip fou add port N gue`, by outer family.
+GUE_MODULES = {4: ("fou",), 6: ("fou", "fou6")}
 
 
 class TopologyError(ValueError):
@@ -427,6 +435,7 @@ def realserver_network(
     ``fleet`` is ``realserver_fleet``'s result, or the list of services."""
     _interface(dr_interface, "host '%s': realserver_dr_interface" % host)
     modules, sysctls, addresses = [], {}, []
+    ends = {"gue_ports": [], "gre_devices": [], "gre_modes": {}}
     gateways = _gateways(nat_gateways, host)
     fleet_variable, entries, any_addressed = _picked_by(fleet, hostvars, host, variable)
     # The fleet checked each named host's realserver_method; a server given by this
@@ -450,24 +459,25 @@ def realserver_network(
             continue
         if vip is None:
             continue
-        tunnel_type = entry["server"].get("tunnel_type")
-        if method == model.TUNNEL and tunnel_type in UNPREPARED_TUNNELS:
-            # tunl0/ip6tnl0 alone would take the VIP but never see a GUE or GRE packet:
-            # refused rather than black-holed.
-            raise TopologyError(
-                "%s sends to it over %s, but the realserver role prepares only ipip real servers (the VIPs on tunl0 or ip6tnl0); "
-                "prepare its %s decapsulation yourself and keep it out of the realserver role's play" % (where, tunnel_type.upper(), tunnel_type.upper())
-            )
-        _carry_vip(vip, method, dr_interface, modules, sysctls, addresses)
+        device = dr_interface
+        if method == model.TUNNEL:
+            device = _tunnel_end(entry["server"], vip, where, modules, sysctls, ends)
+        _carry_vip(vip, device, sysctls, addresses)
     for index, extra in enumerate(extra_vips or []):
         vip = _ip(extra.get("address") if isinstance(extra, dict) else extra, "host '%s': realserver_vips[%d]" % (host, index))
         method = extra.get("forwarding_method", model.DEFAULT_METHOD) if isinstance(extra, dict) else model.DEFAULT_METHOD
-        _carry_vip(vip, method, dr_interface, modules, sysctls, addresses)
+        device = dr_interface
+        if method == model.TUNNEL:
+            # no server entry tells the outer family: the director's IP in IP of the VIP's family
+            device = _tunnel_end({"address": str(vip)}, vip, "host '%s': realserver_vips[%d]" % (host, index), modules, sysctls, ends)
+        _carry_vip(vip, device, sysctls, addresses)
     return {
         "modules": _unique(modules),
         "sysctls": sorted(sysctls.items()),
         "addresses": _unique(addresses),
         "gateways": [str(gateways[family]) for family in sorted(used)],
+        "gue_ports": sorted(_unique(ends["gue_ports"])),
+        "gre_devices": _unique(ends["gre_devices"]),
     }
 
 
@@ -481,23 +491,66 @@ def _gateways(value, host: str) -> dict:
     return gateways
 
 
-def _carry_vip(vip, method: str, dr_interface: str, modules: list, sysctls: dict, addresses: list) -> None:
-    """A VIP the host must accept but never announce: on lo (route) or a tunnel device."""
+def _tunnel_end(server: Mapping, vip, where: str, modules: list, sysctls: dict, ends: dict) -> str:
+    """What unwraps a tunnelled server's packets - the kernel modules, a GUE receive port or
+    a GRE device (in ``ends``), reverse-path filtering off on the device - and the device
+    the VIP goes on."""
+    typed = _typed({key: server.get(key) for key in model.TUNNEL_OPTIONS}, where)
+    try:
+        kind, port, checksum = model.tunnel_options(where, model.TUNNEL, typed["tunnel_type"], typed["tunnel_port"], typed["tunnel_checksum"])
+    except IpvsError as exc:
+        raise TopologyError(exc.message) from None
+    address = _ip(server["address"], where)
+    outer = address.version
+    if kind == "gre":
+        module, device = GRE_DEVICES[outer]
+        device = _gre_end(ends, address, checksum == "csum", where) or device
+    else:
+        # a GUE port takes every checksum mode (nocsum, csum, remcsum) as it comes
+        module, device = IP_IN_IP_DEVICES[(outer, vip.version)]
+    if kind == "gue":
+        modules.extend(GUE_MODULES[outer])
+        ends["gue_ports"].append([port, outer])
+    modules.append(module)
+    if vip.version == 4:
+        # Unwrapped packets arrive on the tunnel device from a client routed via another
+        # interface: strict reverse-path filtering would drop them.
+        sysctls["net.ipv4.conf.%s.rp_filter" % device] = "0"
+        sysctls["net.ipv4.conf.all.rp_filter"] = "loose"
+    return device
+
+
+def _gre_end(ends: dict, address, checksummed: bool, where: str):
+    """The collection's GRE device for checksummed GRE to ``address``, or None for the
+    fallback device. Either takes every GRE packet of its family to this host, so one
+    host's GRE services of a family must agree on the checksum and, with it, the address."""
+    family = address.version
+    first = ends["gre_modes"].setdefault(family, (checksummed, address, where))
+    if first[0] != checksummed:
+        raise TopologyError(
+            "%s sends to it over GRE %s a checksum, but %s %s: the host's GRE device of a family takes either only packets "
+            "with a checksum or only packets without; give them the same tunnel_checksum"
+            % (where, "with" if checksummed else "without", first[2], "does not" if checksummed else "does")
+        )
+    if not checksummed:
+        return None
+    if first[1] != address:
+        raise TopologyError(
+            "%s sends to it over GRE with a checksum at %s, but %s at %s: one address per family can take checksummed GRE"
+            % (where, address, first[2], first[1])
+        )
+    kind, device = GRE_CSUM_DEVICES[family]
+    ends["gre_devices"].append([device, kind, str(address)])
+    return device
+
+
+def _carry_vip(vip, device: str, sysctls: dict, addresses: list) -> None:
+    """A VIP the host must accept but never announce, on lo or the device a tunnel delivers to."""
     if vip.version == 4:
         # The VIP must not be answered in ARP on the shared segment: only the director may.
         sysctls["net.ipv4.conf.all.arp_ignore"] = "1"
         sysctls["net.ipv4.conf.all.arp_announce"] = "2"
-    if method == model.TUNNEL:
-        module, device = TUNNEL_DEVICES[vip.version]
-        modules.append(module)
-        if vip.version == 4:
-            # Decapsulated packets arrive on tunl0 from a client routed via another
-            # interface: strict reverse-path filtering would drop them.
-            sysctls["net.ipv4.conf.%s.rp_filter" % device] = "0"
-            sysctls["net.ipv4.conf.all.rp_filter"] = "loose"
-        addresses.append([device, _prefix(vip)])
-    else:
-        addresses.append([dr_interface, _prefix(vip)])
+    addresses.append([device, _prefix(vip)])
 
 
 def realserver_entries(fleet, hostvars: dict, host: str, variable: str = "lvs_services") -> list:

@@ -111,6 +111,66 @@ def test_check_mode_reports_and_changes_nothing(host):
     assert not (tmp / "conf" / "realserver.net").exists()
 
 
+def test_a_missing_module_is_refused_before_any_change(host):
+    run, shell, tmp = host
+    for mode in ("--apply", "--check"):
+        done = run(mode, "realserver", "module ipip\nmodule lvs_no_such_module\naddress lo 192.0.2.81/32\n")
+        assert done.returncode == 1, done
+        assert "cannot load kernel module lvs_no_such_module: not available on this host" in done.stderr
+        assert "nothing was changed" in done.stderr and "changed:" not in done.stdout
+    assert "192.0.2.81/32" not in addresses(shell)
+    assert not (tmp / "conf" / "realserver.net").exists()
+
+
+def gue_ports(shell) -> list:
+    return sorted(line.split()[1] + (" 6" if " -6" in line else " 4") for line in shell("ip fou show").splitlines())
+
+
+def test_gue_ports_and_gre_devices_are_kept_made_again_and_the_dropped_ones_removed(host):
+    run, shell, _tmp = host
+    config = (
+        "module fou\nmodule fou6\nmodule ipip\nmodule ip_gre\nmodule ip6_gre\n"
+        "sysctl net.ipv4.conf.gre0.rp_filter 0\n"
+        "gue 6080 4\ngue 6080 6\ngue 6081 4\n"
+        "gre lvs-gre gre 192.0.2.91\nsysctl net.ipv4.conf.lvs-gre.rp_filter 0\n"
+        "address tunl0 192.0.2.90/32\naddress gre0 192.0.2.90/32\naddress ip6gre0 2001:db8::90/128\naddress lvs-gre 192.0.2.92/32\n"
+    )
+    done = run("--apply", "realserver", config)
+    assert done.returncode == 0, done
+    assert {"changed: GUE port 6080 (IPv4)", "changed: GUE port 6080 (IPv6)", "changed: GUE port 6081 (IPv4)"} <= set(done.stdout.splitlines())
+    assert gue_ports(shell) == ["6080 4", "6080 6", "6081 4"]
+    assert "192.0.2.90/32" in addresses(shell, "gre0") and "192.0.2.90/32" in addresses(shell, "tunl0")
+    assert "2001:db8::90/128" in shell("ip -o -6 addr show dev ip6gre0")
+    assert shell("ip -o link show dev gre0 up").strip() and shell("cat /proc/sys/net/ipv4/conf/gre0/rp_filter").strip() == "0"
+    # the device that takes checksummed GRE: bound to its local address, checksums required
+    assert " gre remote any local 192.0.2.91 " in shell("ip -d -o link show dev lvs-gre") and " icsum" in shell("ip -d -o link show dev lvs-gre")
+    assert "192.0.2.92/32" in addresses(shell, "lvs-gre") and shell("cat /proc/sys/net/ipv4/conf/lvs-gre/rp_filter").strip() == "0"
+    again = run("--apply", "realserver", config)
+    assert again.returncode == 0 and "changed:" not in again.stdout, again
+    # a GRE device made otherwise (another local address) is made again
+    moved = config.replace("gre lvs-gre gre 192.0.2.91", "gre lvs-gre gre 192.0.2.93")
+    done = run("--apply", "realserver", moved)
+    assert done.returncode == 0 and "changed: GRE device lvs-gre (gre, local 192.0.2.93, checksums required)" in done.stdout, done
+    assert " local 192.0.2.93 " in shell("ip -d -o link show dev lvs-gre") and "192.0.2.92/32" in addresses(shell, "lvs-gre")
+    # a port and a device the config no longer lists go; in check mode it is only reported
+    fewer = moved.replace("gue 6081 4\n", "").replace("gre lvs-gre gre 192.0.2.93\nsysctl net.ipv4.conf.lvs-gre.rp_filter 0\n", "")
+    fewer = fewer.replace("address lvs-gre 192.0.2.92/32\n", "")
+    checked = run("--check", "realserver", fewer)
+    assert checked.returncode == 0 and "changed: GUE port 6081 (IPv4) removed" in checked.stdout, checked
+    assert "changed: GRE device lvs-gre deleted" in checked.stdout, checked
+    assert gue_ports(shell) == ["6080 4", "6080 6", "6081 4"]
+    done = run("--apply", "realserver", fewer)
+    assert done.returncode == 0 and "changed: GUE port 6081 (IPv4) removed" in done.stdout, done
+    assert "changed: GRE device lvs-gre deleted" in done.stdout
+    assert gue_ports(shell) == ["6080 4", "6080 6"]
+    assert "lvs-gre" not in shell("ip -o link show")
+    # and at boot the remembered ports come back
+    shell("ip fou del port 6080 && ip fou del port 6080 -6")
+    booted = run("--boot", "realserver")
+    assert booted.returncode == 0, booted
+    assert gue_ports(shell) == ["6080 4", "6080 6"]
+
+
 @pytest.fixture
 def held_lock(tmp_path):
     """The director config's lock, held by this test as another run would hold it."""

@@ -50,6 +50,8 @@ def _network(addresses=(), sysctls=(), gateways=(), boot=True) -> dict:
         "sysctls": list(sysctls),
         "addresses": [list(item) for item in addresses],
         "gateways": list(gateways),
+        "gue_ports": [],
+        "gre_devices": [],
         "restore": "",
         "boot": boot,
     }

@@ -14,6 +14,8 @@ GOOD = {
     "sysctls": [["net.ipv4.conf.all.arp_ignore", "1"], ["net.ipv4.conf.all.rp_filter", "loose"], ["net.ipv4.vs.sync_threshold", "3 50"]],
     "addresses": [["lo", "192.0.2.10/32"], ["ip6tnl0", "2001:db8::10/128"]],
     "gateways": ["192.0.2.1", "2001:db8::1"],
+    "gue_ports": [[6080, 4], [6080, 6]],
+    "gre_devices": [["lvs-gre", "gre", "192.0.2.11"], ["lvs-ip6gre", "ip6gre", "2001:db8::11"]],
     "restore": "/etc/lvs-ipvs/director.rules",
     "boot": True,
 }
@@ -30,7 +32,9 @@ HOSTILE = {
 
 def config(**changes) -> str:
     settings = dict(GOOD, **changes)
-    return hostnet.config("web1", *(settings[key] for key in ("name", "state", "modules", "sysctls", "addresses", "gateways", "restore", "boot")))
+    return hostnet.config(
+        "web1", *(settings[key] for key in ("name", "state", "modules", "sysctls", "addresses", "gateways", "restore", "boot", "gue_ports", "gre_devices"))
+    )
 
 
 def test_the_config_lines():
@@ -42,6 +46,10 @@ def test_the_config_lines():
         "sysctl net.ipv4.vs.sync_threshold 3 50\n"
         "address lo 192.0.2.10/32\n"
         "address ip6tnl0 2001:db8::10/128\n"
+        "gue 6080 4\n"
+        "gue 6080 6\n"
+        "gre lvs-gre gre 192.0.2.11\n"
+        "gre lvs-ip6gre ip6gre 2001:db8::11\n"
         "gateway 192.0.2.1\n"
         "gateway 2001:db8::1\n"
         "restore /etc/lvs-ipvs/director.rules\n"
@@ -58,6 +66,11 @@ FIELDS = {
     "host_network_addresses[0] device": lambda bad: {"addresses": [[bad, "192.0.2.10/32"]]},
     "host_network_addresses[0] address": lambda bad: {"addresses": [["lo", bad]]},
     "host_network_gateways[0]": lambda bad: {"gateways": [bad]},
+    "host_network_gue_ports[0] port": lambda bad: {"gue_ports": [[bad, 4]]},
+    "host_network_gue_ports[0] family": lambda bad: {"gue_ports": [[6080, bad]]},
+    "host_network_gre_devices[0] name": lambda bad: {"gre_devices": [[bad, "gre", "192.0.2.11"]]},
+    "host_network_gre_devices[0] kind": lambda bad: {"gre_devices": [["lvs-gre", bad, "192.0.2.11"]]},
+    "host_network_gre_devices[0] local address": lambda bad: {"gre_devices": [["lvs-gre", "gre", bad]]},
     "host_network_restore": lambda bad: {"restore": "/etc/" + bad},
 }
 
@@ -78,6 +91,12 @@ def test_a_hostile_value_is_refused_naming_the_variable(variable, hostile):
         ({"restore": "relative/path"}, r"host_network_restore must be an absolute path"),
         ({"restore": "/etc/../root/x"}, r"host_network_restore must be an absolute path"),
         ({"sysctls": [["net.ipv4.ip_forward", True]]}, r"up to 4 whole numbers, or loose"),
+        ({"gue_ports": [[0, 4]]}, r"host_network_gue_ports\[0\] port must be a UDP port 1..65535"),
+        ({"gue_ports": [["6080", 4]]}, r"host_network_gue_ports\[0\] port must be a UDP port"),
+        ({"gue_ports": [[6080, 5]]}, r"host_network_gue_ports\[0\] family must be 4 or 6"),
+        ({"gue_ports": [6080]}, r"host_network_gue_ports\[0\] must be a pair"),
+        ({"gre_devices": [["lvs-gre", "gre", "2001:db8::11"]]}, r"host_network_gre_devices\[0\] local address must be an IPv4 address"),
+        ({"gre_devices": [["lvs-gre", "gre"]]}, r"host_network_gre_devices\[0\] must be a triple"),
     ],
 )
 def test_values_the_script_cannot_use_are_refused(changes, message):

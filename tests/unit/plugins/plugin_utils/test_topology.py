@@ -149,6 +149,8 @@ def test_realserver_for_direct_routing():
         "sysctls": [("net.ipv4.conf.all.arp_announce", "2"), ("net.ipv4.conf.all.arp_ignore", "1")],
         "addresses": [["lo", "192.0.2.10/32"]],
         "gateways": [],
+        "gue_ports": [],
+        "gre_devices": [],
     }
 
 
@@ -174,20 +176,110 @@ def test_realserver_for_explicit_ipip_is_the_default_tunnel():
     assert topology.realserver_network(svc, HOSTVARS, "web2") == topology.realserver_network(services("tunnel"), HOSTVARS, "web2")
 
 
-@pytest.mark.parametrize(("tunnel", "name"), [({"tunnel_type": "gue", "tunnel_port": 6080}, "GUE"), ({"tunnel_type": "gre"}, "GRE")])
-def test_realserver_behind_a_gue_or_gre_tunnel_is_refused_not_black_holed(tunnel, name):
-    svc = services("tunnel")
-    svc[0]["servers"][1].update(tunnel)
-    message = r"host 'web2': realserver_services\[0\] \(tcp 192.0.2.10:80\) sends to it over %s, but the realserver role prepares only ipip" % name
+def _tunnelled(vip: str, server: dict) -> list:
+    return [{"address": vip, "port": 80, "forwarding_method": "tunnel", "servers": [{"host": "web1", **server}]}]
+
+
+V4_RS, V6_RS = {"lvs_address": "192.0.2.11"}, {"lvs_address": "2001:db8::11"}
+
+
+@pytest.mark.parametrize(
+    ("vip", "own", "server", "modules", "device", "gue_ports"),
+    # GRE without a checksum: the fallback device of the outer family, whatever it carries
+    [
+        # GUE: a receive port of the outer family; the inner packet lands as IP in IP would
+        ("192.0.2.10", V4_RS, {"tunnel_type": "gue", "tunnel_port": "6080"}, ["fou", "ipip"], "tunl0", [[6080, 4]]),
+        ("192.0.2.10", V4_RS, {"tunnel_type": "gue", "tunnel_port": 6080, "tunnel_checksum": "remcsum"}, ["fou", "ipip"], "tunl0", [[6080, 4]]),
+        ("2001:db8::10", V6_RS, {"tunnel_type": "gue", "tunnel_port": 6081}, ["fou", "fou6", "ip6_tunnel"], "ip6tnl0", [[6081, 6]]),
+        ("2001:db8::10", V4_RS, {"tunnel_type": "gue", "tunnel_port": 6080}, ["fou", "sit"], "sit0", [[6080, 4]]),
+        ("192.0.2.10", V4_RS, {"tunnel_type": "gre", "tunnel_checksum": "nocsum"}, ["ip_gre"], "gre0", []),
+        ("2001:db8::10", V6_RS, {"tunnel_type": "gre"}, ["ip6_gre"], "ip6gre0", []),
+        ("192.0.2.10", V6_RS, {"tunnel_type": "gre"}, ["ip6_gre"], "ip6gre0", []),
+        # IP in IP across families: IPv4 in IPv6 lands on ip6tnl0, IPv6 in IPv4 on sit0
+        ("192.0.2.10", V6_RS, {}, ["ip6_tunnel"], "ip6tnl0", []),
+        ("2001:db8::10", V4_RS, {"tunnel_type": "ipip"}, ["sit"], "sit0", []),
+    ],
+)
+def test_realserver_is_prepared_for_each_tunnel_type_and_family(vip, own, server, modules, device, gue_ports):
+    hostvars = {"web1": own}
+    network = topology.realserver_network(_tunnelled(vip, server), hostvars, "web1")
+    assert network["modules"] == modules
+    assert network["addresses"] == [[device, vip + ("/32" if "." in vip else "/128")]]
+    assert network["gue_ports"] == gue_ports
+    assert network["gre_devices"] == []
+    if "." in vip:
+        assert ("net.ipv4.conf.%s.rp_filter" % device, "0") in network["sysctls"]
+        assert ("net.ipv4.conf.all.rp_filter", "loose") in network["sysctls"]
+    else:
+        assert network["sysctls"] == []
+
+
+@pytest.mark.parametrize(
+    ("vip", "own", "device"), [("192.0.2.10", V4_RS, ["lvs-gre", "gre", "192.0.2.11"]), ("2001:db8::10", V6_RS, ["lvs-ip6gre", "ip6gre", "2001:db8::11"])]
+)
+def test_checksummed_gre_gets_a_device_that_requires_checksums(vip, own, device):
+    """The fallback devices drop GRE that carries a checksum: such GRE gets a device of its
+    own, bound to the address the director sends to."""
+    svc = [
+        *_tunnelled(vip, {"tunnel_type": "gre", "tunnel_checksum": "csum"}),
+        {**_tunnelled(vip, {"tunnel_type": "gre", "tunnel_checksum": "csum"})[0], "port": 443},
+    ]
+    network = topology.realserver_network(svc, {"web1": own}, "web1")
+    assert network["gre_devices"] == [device]
+    assert network["addresses"] == [[device[0], vip + ("/32" if "." in vip else "/128")]]
+    assert network["modules"] == ["ip_gre" if "." in device[2] else "ip6_gre"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        (
+            "csum",
+            "nocsum",
+            r"\[1\] \(tcp 192.0.2.10:443\) sends to it over GRE without a checksum, but host 'web1': realserver_services\[0\] \(tcp 192.0.2.10:80\) does",
+        ),
+        ("nocsum", "csum", r"\[1\] \(tcp 192.0.2.10:443\) sends to it over GRE with a checksum, but .* does not: .*give them the same tunnel_checksum"),
+    ],
+)
+def test_gre_with_and_without_a_checksum_to_one_host_is_refused(first, second, message):
+    svc = [
+        *_tunnelled("192.0.2.10", {"tunnel_type": "gre", "tunnel_checksum": first}),
+        {**_tunnelled("192.0.2.10", {"tunnel_type": "gre", "tunnel_checksum": second})[0], "port": 443},
+    ]
     with pytest.raises(TopologyError, match=message):
-        topology.realserver_network(svc, HOSTVARS, "web2")
-    # the other real servers of the service, over ipip, are prepared as before
-    assert topology.realserver_network(svc, HOSTVARS, "web1")["addresses"] == [["tunl0", "192.0.2.10/32"]]
+        topology.realserver_network(svc, {"web1": V4_RS}, "web1")
+
+
+def test_one_gue_port_serves_every_service_that_uses_it():
+    svc = [
+        *_tunnelled("192.0.2.10", {"tunnel_type": "gue", "tunnel_port": 6080}),
+        {**_tunnelled("192.0.2.20", {"tunnel_type": "gue", "tunnel_port": 6080})[0], "port": 443},
+        {**_tunnelled("192.0.2.10", {"tunnel_type": "gre"})[0], "port": 8082},
+        {**_tunnelled("192.0.2.10", {})[0], "port": 8080},
+    ]
+    network = topology.realserver_network(svc, {"web1": V4_RS}, "web1")
+    assert network["gue_ports"] == [[6080, 4]]
+    assert network["modules"] == ["fou", "ipip", "ip_gre"]
+    assert network["addresses"] == [["tunl0", "192.0.2.10/32"], ["tunl0", "192.0.2.20/32"], ["gre0", "192.0.2.10/32"]]
+
+
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        ({"tunnel_type": "gue"}, r"\(tcp 192.0.2.10:80\): tunnel_type gue needs tunnel_port 1..65535"),
+        ({"tunnel_type": "gue", "tunnel_port": "6080\nmodule evil"}, r"\(tcp 192.0.2.10:80\).tunnel_port must be a whole number"),
+        ({"tunnel_type": "vxlan"}, r"\(tcp 192.0.2.10:80\): tunnel_type 'vxlan' is not one of ipip, gue, gre"),
+        ({"tunnel_type": "gre", "tunnel_checksum": "remcsum"}, r"\(tcp 192.0.2.10:80\): tunnel_checksum remcsum only applies to tunnel_type gue"),
+    ],
+)
+def test_a_bad_tunnel_is_refused_on_the_real_server_naming_host_and_service(server, message):
+    with pytest.raises(TopologyError, match=r"^host 'web1': realserver_services\[0\] " + message):
+        topology.realserver_network(_tunnelled("192.0.2.10", server), {"web1": V4_RS}, "web1")
 
 
 def test_realserver_for_nat_routes_through_the_gateway():
     network = topology.realserver_network(services("masquerade"), HOSTVARS, "web1", nat_gateways="192.0.2.2")
-    assert network == {"modules": [], "sysctls": [], "addresses": [], "gateways": ["192.0.2.2"]}
+    assert network == {"modules": [], "sysctls": [], "addresses": [], "gateways": ["192.0.2.2"], "gue_ports": [], "gre_devices": []}
     with pytest.raises(TopologyError, match=r"host 'web1': realserver_services\[0\] .* realserver_nat_gateway must give"):
         topology.realserver_network(services("masquerade"), HOSTVARS, "web1")
 
