@@ -468,7 +468,7 @@ def realserver_network(
         method = extra.get("forwarding_method", model.DEFAULT_METHOD) if isinstance(extra, dict) else model.DEFAULT_METHOD
         device = dr_interface
         if method == model.TUNNEL:
-            # no server entry tells the outer family: the director's IP in IP of the VIP's family
+            # no server entry gives the tunnel's type or outer family: IP in IP of the VIP's family
             device = _tunnel_end({"address": str(vip)}, vip, "host '%s': realserver_vips[%d]" % (host, index), modules, sysctls, ends)
         _carry_vip(vip, device, sysctls, addresses)
     return {
