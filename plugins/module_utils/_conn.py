@@ -98,15 +98,15 @@ def _ordered_counts(protocol: str, counts: collections.Counter) -> dict:
     return dict(sorted(counts.items(), key=lambda item: (table.index(item[0]) if item[0] in table else len(table), item[0])))
 
 
-def _service_order(key: tuple):
+def _as_service_key(key: tuple) -> model.ServiceKey:
     protocol, family, address, port = key
+    return model.ServiceKey(family, protocol if protocol in model.PROTOCOLS else "tcp", address, port)
+
+
+def _in_ipvsadm_order(service_keys) -> list:
     # fwmark templates print protocol IP, which ipvsadm's order has no place for: they go last
-    known = protocol in model.PROTOCOLS
-    return (not known, model.IPVSADM_SERVICE_ORDER(model.ServiceKey(family, protocol if known else "tcp", address, port)))
-
-
-def _server_order(key: tuple):
-    return model.IPVSADM_SERVER_ORDER(model.DestKey(*key))
+    ordered = model.ipvsadm_ordered_services(service_keys, key=_as_service_key)
+    return sorted(ordered, key=lambda key: key[0] not in model.PROTOCOLS)
 
 
 def _counted(protocol: str, server: tuple, counts: collections.Counter) -> dict:
@@ -127,12 +127,12 @@ def summarize(entries: list, ipvsadm_order: bool = True) -> dict:
         totals.setdefault(protocol, collections.Counter())[state] += 1
         service = services.setdefault((protocol, entry["family"], entry["virtual_address"], entry["virtual_port"]), {})
         service.setdefault((entry["server_family"], entry["server_address"], entry["server_port"]), collections.Counter())[state] += 1
-    service_keys = sorted(services, key=_service_order) if ipvsadm_order else list(services)
+    service_keys = _in_ipvsadm_order(services) if ipvsadm_order else list(services)
     listed = []
     for key in service_keys:
         protocol, family, address, port = key
         servers = services[key]
-        server_keys = sorted(servers, key=_server_order) if ipvsadm_order else list(servers)
+        server_keys = model.ipvsadm_ordered_servers(servers, key=lambda server: model.DestKey(*server)) if ipvsadm_order else list(servers)
         counts = sum(servers.values(), collections.Counter())
         listed.append(
             {

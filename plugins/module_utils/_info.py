@@ -41,7 +41,7 @@ def run(params: dict) -> dict:
             result.update(client.info())
         if gather & {"services", "servers", "stats"}:
             states = client.service_states(with_servers="servers" in gather)
-            listed = sorted(states, key=model.IPVSADM_SERVICE_ORDER) if params["sort"] else list(states)
+            listed = model.ipvsadm_ordered_services(states) if params["sort"] else list(states)
             chosen = [states[key]] if key in states else [] if key else [states[k] for k in listed]
             result["services"] = [service_dict(state, gather, params["sort"]) for state in chosen]
         if "timeouts" in gather:

@@ -462,7 +462,7 @@ class ServiceState:
 
     def as_dict(self, ipvsadm_order: bool = True) -> dict:
         """As data; real servers in ipvsadm's order, or the kernel's (ipvsadm --nosort)."""
-        keys = sorted(self.dests, key=IPVSADM_SERVER_ORDER) if ipvsadm_order else list(self.dests)
+        keys = ipvsadm_ordered_servers(self.dests) if ipvsadm_order else list(self.dests)
         data = self.service.as_dict()
         data.update(stats=self.stats, rates=self.rates, servers=[self.dests[key].as_dict() for key in keys])
         return data
@@ -510,6 +510,32 @@ def _compare_servers(first: DestKey, second: DestKey) -> int:
     return _compare_addresses(first.family, *words) or first.port - second.port
 
 
-# sort keys: sorted(table.services, key=IPVSADM_SERVICE_ORDER) lists as ipvsadm -L does
-IPVSADM_SERVICE_ORDER = functools.cmp_to_key(_compare_services)
-IPVSADM_SERVER_ORDER = functools.cmp_to_key(_compare_servers)
+def _same(item):
+    return item
+
+
+def _natural_service(key: ServiceKey) -> tuple:
+    return (key.fwmark, FAMILIES[key.family], PROTOCOLS[key.protocol], _address_words(key.family, key.address), key.port)
+
+
+def _natural_server(key: DestKey) -> tuple:
+    return (FAMILIES[key.family], _address_words(key.family, key.address), key.port)
+
+
+# The wrapped comparison is not transitive (10.x < 100.x < 200.x < 10.x), so what it
+# sorts depends on the order it is given: ipvsadm gets the kernel's hash order. Sorting
+# first by the plain values makes ours the same for the same table, however it was
+# read, so a save file or a listing never changes on its own; where no two values are
+# 2**31 apart or more, the result is exactly ipvsadm's.
+def ipvsadm_ordered_services(items, key=_same) -> list:
+    """``items`` sorted as ipvsadm -L lists services; ``key`` gives each one's ServiceKey."""
+    plain = sorted(items, key=lambda item: _natural_service(key(item)))
+    by_ipvsadm = functools.cmp_to_key(_compare_services)
+    return sorted(plain, key=lambda item: by_ipvsadm(key(item)))
+
+
+def ipvsadm_ordered_servers(items, key=_same) -> list:
+    """``items`` sorted as ipvsadm -L lists a service's real servers; ``key`` gives each one's DestKey."""
+    plain = sorted(items, key=lambda item: _natural_server(key(item)))
+    by_ipvsadm = functools.cmp_to_key(_compare_servers)
+    return sorted(plain, key=lambda item: by_ipvsadm(key(item)))

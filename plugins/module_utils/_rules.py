@@ -10,8 +10,6 @@ from __future__ import annotations
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
 from ansible_collections.lvs.ipvs.plugins.module_utils._model import (
     HOST_PREFIX,
-    IPVSADM_SERVER_ORDER,
-    IPVSADM_SERVICE_ORDER,
     MASQUERADE,
     ROUTE,
     TUNNEL,
@@ -19,6 +17,8 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._model import (
     Service,
     ServiceKey,
     host_port,
+    ipvsadm_ordered_servers,
+    ipvsadm_ordered_services,
     netmask_text,
 )
 
@@ -71,7 +71,7 @@ def render(service: Service | None, servers=()) -> str:
     if service is None:
         return ""
     lines = [service_rule(service)]
-    lines += [server_rule(service.key, dest) for dest in sorted(servers, key=lambda dest: IPVSADM_SERVER_ORDER(dest.key))]
+    lines += [server_rule(service.key, dest) for dest in ipvsadm_ordered_servers(servers, key=lambda dest: dest.key)]
     return "\n".join(lines) + "\n"
 
 
@@ -79,10 +79,10 @@ def render_table(table: plan.Table) -> str:
     """The whole table as ``ipvsadm -Sn`` writes it, in its order, plus the
     thresholds (-x, -y) that ipvsadm -S leaves out."""
     lines = []
-    for key in sorted(table.services, key=IPVSADM_SERVICE_ORDER):
+    for key in ipvsadm_ordered_services(table.services):
         lines.append(service_rule(table.services[key]))
         servers = table.servers_of(key)
-        lines += [server_rule(key, servers[dest]) for dest in sorted(servers, key=IPVSADM_SERVER_ORDER)]
+        lines += [server_rule(key, servers[dest]) for dest in ipvsadm_ordered_servers(servers)]
     return "".join(line + "\n" for line in lines)
 
 

@@ -51,7 +51,7 @@ def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
     result = {
         "changed": bool(ops),
         "service": service.as_dict() if service else None,
-        "servers": [dest.as_dict() for dest in sorted(after.servers_of(key).values(), key=lambda dest: model.IPVSADM_SERVER_ORDER(dest.key))],
+        "servers": [dest.as_dict() for dest in model.ipvsadm_ordered_servers(after.servers_of(key).values(), key=lambda dest: dest.key)],
         "operations": [op.as_dict() for op in ops],
         "lock_waited": waited,
     }

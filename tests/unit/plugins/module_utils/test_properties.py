@@ -127,6 +127,7 @@ def test_clearing_plans_one_delete_per_service(table):
     assert all(op.action == plan.DELETE_SERVICE for op in ops)
 
 
+@settings(deadline=None)
 @given(service_keys())
 def test_every_service_key_reads_back_from_its_label_words(key):
     # the save file names a service by the words ipvsadm -Sn writes for it

@@ -2,6 +2,8 @@
 # the rendering in ipvsadm's order.
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -184,6 +186,19 @@ def test_ipvsadm_order_wraps_like_its_c_comparison():
         "10.0.0.1:80",
         "10.0.0.9:80",
     ]
+
+
+def test_ipvsadm_order_is_the_same_whatever_order_the_table_is_read_in():
+    # 10.x < 100.x < 200.x < 10.x and fwmark 0 against 2**31 each sort before the other
+    # in ipvsadm's arithmetic: a table read in another order must still render the same
+    cycle = [model.service_key("tcp", address, 80) for address in ("10.0.0.1", "100.0.0.1", "200.0.0.1")]
+    marks = [model.service_key(fwmark=mark) for mark in (1, 2**31 + 1)]
+    dests = [model.build_dest(cycle[0], address) for address in ("10.0.0.2", "100.0.0.2", "200.0.0.2")]
+    renderings = set()
+    for keys in itertools.permutations(cycle + marks):
+        for servers in itertools.permutations(dests):
+            renderings.add(render_table(table_of([plan.DesiredService(model.build_service(k), tuple(servers) if k == cycle[0] else ()) for k in keys])))
+    assert len(renderings) == 1
 
 
 @pytest.fixture(autouse=True)
