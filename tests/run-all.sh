@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian/Ubuntu machine: installs what it needs,
-# then runs lint (ruff, ansible-lint) + ansible-test sanity, unit tests (pyroute2 0.7
+# then runs lint (ruff, shellcheck, ansible-lint) + ansible-test sanity, unit tests (pyroute2 0.7
 # and 0.9), and in one QEMU boot the real-kernel layer (netlink core + integration
 # targets) and the topology layer (molecule scenarios dr, nat, tun, failover), then in
 # a second short boot the netlink core and ipvs_service on Debian trixie's kernel.
@@ -43,6 +43,7 @@ LINT_HOME=$CACHE/lint-home
 lint() {
   "$VENV/bin/ruff" check "$ROOT/plugins" "$ROOT/tests" "$ROOT/extensions" "$ROOT/bench" &&
     "$VENV/bin/ruff" format --check "$ROOT/plugins" "$ROOT/tests" "$ROOT/extensions" "$ROOT/bench" &&
+    (cd "$ROOT" && shellcheck -e SC1091 roles/host_network/files/lvs-ipvs-net playbooks/lab.sh bench/*.sh tests/run-all.sh tests/bin/*.sh .ci/run extensions/molecule/shared/files/*.sh) &&
     "$VENV/bin/python" "$ROOT/tests/bin/check_targets.py" "$ROOT" &&
     PATH="$VENV/bin:$PATH" "$VENV/bin/python" "$ROOT/tests/bin/check_engine_flags.py" "$ROOT" "$CACHE/docker-cli/usr/bin/docker" &&
     (cd "$ROOT" && mkdir -p "$LINT_HOME" &&

@@ -24,6 +24,7 @@ def host_network_config(settings, host):
             bool(settings.get("boot", True)),
             settings.get("gue_ports"),
             settings.get("gre_devices"),
+            settings.get("nftables"),
         )
     except TopologyError as error:
         raise AnsibleFilterError(str(error)) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _nftables as nftables
 from ansible_collections.lvs.ipvs.plugins.plugin_utils import _topology as topology
 
 
@@ -16,10 +17,11 @@ def _checked(function, *args, **kwargs):
         raise AnsibleFilterError(str(error)) from None
 
 
-def director_topology(services, hostvars, host, vip_interface=None, networks=None, variable="director_services"):
+def director_topology(services, hostvars, host, vip_interface=None, networks=None, variable="director_services", conntrack_bypass=False):
     return {
         "table": _checked(topology.director_table, services, hostvars, host, variable),
         "network": _checked(topology.director_network, services, host, vip_interface, networks, variable),
+        "nftables": {"table": nftables.TABLE, "content": nftables.ruleset(_checked(topology.director_traffic, services, host, conntrack_bypass, variable))},
     }
 
 

@@ -304,6 +304,91 @@ def build_service(
     )
 
 
+# --------------------------------------------------------------------------- marked traffic
+
+
+@dataclass(frozen=True)
+class MarkedTraffic:
+    """Packets a firewall-mark service groups (its ``match``): to one address, of one
+    protocol, on some destination ports, as ``(first, last)`` ranges."""
+
+    family: str
+    protocol: str
+    address: str
+    ports: tuple  # () for every port
+
+    def label(self) -> str:
+        ports = ",".join(str(first) if first == last else "%d-%d" % (first, last) for first, last in self.ports) or "any port"
+        return "%s %s:%s" % (self.protocol, "[%s]" % self.address if self.family == "ipv6" else self.address, ports)
+
+
+MATCH_KEYS = ("address", "protocol", "ports")
+
+
+def _port_range(value, what: str) -> tuple:
+    text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    first, _, last = text.partition("-")
+    if is_decimal(first) and (not last or is_decimal(last)):
+        low, high = int(first), int(last or first)
+        if 1 <= low <= high <= MAX_PORT:
+            return low, high
+    raise IpvsError("%s %r is not a port 1..%d or a range of them such as 8000-8099" % (what, value, MAX_PORT))
+
+
+def _merged(ranges) -> tuple:
+    merged = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+        else:
+            merged.append((first, last))
+    return tuple(merged)
+
+
+def marked_traffic(key: ServiceKey, match, what: str) -> tuple:
+    """The ``match`` of a firewall-mark service: a list of ``{address, protocol, ports}``
+    (protocol tcp when not given; ports as numbers or ranges "8000-8099"), each address of
+    the service's family. ``what`` names the list in messages."""
+    if not key.is_fwmark:
+        raise IpvsError("%s groups packets for a firewall-mark service; %s has no fwmark" % (what, key.label()))
+    if not isinstance(match, list) or not match:
+        raise IpvsError("%s must be a non-empty list of {address, protocol, ports}" % what)
+    traffic = []
+    for index, item in enumerate(match):
+        where = "%s[%d]" % (what, index)
+        if not isinstance(item, dict):
+            raise IpvsError("%s must be a dict with address, protocol and ports" % where)
+        unknown = sorted(set(item) - set(MATCH_KEYS))
+        if unknown:
+            raise IpvsError("%s: unknown key %s (known: %s)" % (where, ", ".join(map(repr, unknown)), ", ".join(MATCH_KEYS)))
+        family, address = parse_address(item.get("address", ""), where + ".address")
+        if family != key.family:
+            raise IpvsError("%s.address %s is %s, but %s is %s" % (where, address, family, key.label(), key.family))
+        protocol = item.get("protocol") or "tcp"
+        if protocol not in PROTOCOLS:
+            raise IpvsError("%s.protocol %r is not one of %s" % (where, protocol, ", ".join(PROTOCOLS)))
+        ports = item.get("ports")
+        if not isinstance(ports, list) or not ports:
+            raise IpvsError("%s.ports must be a non-empty list of ports or ranges, got %r" % (where, ports))
+        ranges = _merged(_port_range(port, "%s.ports[%d]" % (where, number)) for number, port in enumerate(ports))
+        traffic.append(MarkedTraffic(family, protocol, address, ranges))
+    return tuple(traffic)
+
+
+def overlapping(first: MarkedTraffic, second: MarkedTraffic) -> bool:
+    """Whether some packet matches both."""
+    if (first.family, first.protocol, first.address) != (second.family, second.protocol, second.address):
+        return False
+    if not first.ports or not second.ports:
+        return True
+    return any(a <= d and c <= b for a, b in first.ports for c, d in second.ports)
+
+
+def served_traffic(key: ServiceKey) -> MarkedTraffic:
+    """The packets a service of an address takes: its port, or every port for port 0."""
+    return MarkedTraffic(key.family, key.protocol, key.address, ((key.port, key.port),) if key.port else ())
+
+
 # --------------------------------------------------------------------------- real servers
 
 

@@ -51,6 +51,8 @@ options:
     description:
       - Firewall mark (C(-f)) that selects the packets of the service, 1..4294967295.
         Set it with iptables/nftables C(MARK); combine with O(family=ipv6) for IPv6.
+      - The P(lvs.ipvs.director#role) role sets the marks itself for a service of C(lvs_services) that
+        lists the packets it groups in C(match) (its own nftables table); with this module they are yours.
     type: int
   family:
     description:

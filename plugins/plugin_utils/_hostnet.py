@@ -61,7 +61,17 @@ def _gre_device(item, where: str) -> tuple:
     return name, kind, str(address)
 
 
-def config(host: str, name: str, state: str, modules, sysctls, addresses, gateways, restore: str, boot: bool, gue_ports=(), gre_devices=()) -> str:
+# nftables table names the script may replace and delete (tables of the inet family)
+_NFT_TABLE = re.compile(r"[a-z][a-z0-9_]{0,31}\Z")
+
+
+def _path(value, where: str) -> str:
+    if not isinstance(value, str) or len(value) > 1024 or not _PATH.match(value) or "/../" in value + "/":
+        _refuse(where, value, "an absolute path without spaces or special characters")
+    return value
+
+
+def config(host: str, name: str, state: str, modules, sysctls, addresses, gateways, restore: str, boot: bool, gue_ports=(), gre_devices=(), nftables=()) -> str:
     """The text lvs-ipvs-net --apply takes; see the role's argument specs."""
     where = "host '%s': host_network_" % host
     if not isinstance(name, str) or not _NAME.match(name):
@@ -115,10 +125,13 @@ def config(host: str, name: str, state: str, modules, sysctls, addresses, gatewa
             _refuse("%sgateways[%d]" % (where, index), gateway, "the only IPv%d gateway (one default route per family)" % address.version)
         families.add(address.version)
         lines.append("gateway %s" % address)
+    for index, item in enumerate(nftables or []):
+        table, path = _pair(item, "%snftables[%d]" % (where, index))
+        if not isinstance(table, str) or not _NFT_TABLE.match(table):
+            _refuse("%snftables[%d] table" % (where, index), table, "an nftables table name (a lower-case letter, then up to 31 letters, digits or '_')")
+        lines.append("nft %s %s" % (table, _path(path, "%snftables[%d] file" % (where, index))))
     if restore:
-        if not isinstance(restore, str) or len(restore) > 1024 or not _PATH.match(restore) or "/../" in restore + "/":
-            _refuse(where + "restore", restore, "an absolute path without spaces or special characters")
-        lines.append("restore %s" % restore)
+        lines.append("restore %s" % _path(restore, where + "restore"))
     if boot:
         lines.append("boot")
     return "\n".join(lines) + "\n"

@@ -86,13 +86,13 @@ def _family_of(address: str) -> int:
     return ipaddress.ip_interface(address).version
 
 
-def _vips(services) -> list:
+def _vips(services, host: str) -> list:
+    """The VIPs of the present services: their addresses and those their match groups."""
     vips = []
-    for service in services:
-        if isinstance(service, dict) and service.get("address") is not None and service.get("state", "present") != "absent":
-            address = ipaddress.ip_address(str(service["address"]).strip("[]"))
-            if address not in vips:
-                vips.append(address)
+    for index, service in enumerate(services):
+        if isinstance(service, dict) and service.get("state", "present") != "absent":
+            where = topology.service_where(host, "director_services", index, topology.service_label(service))
+            vips += [vip for vip in topology.service_vips(service, where) if vip not in vips]
     return vips
 
 
@@ -156,7 +156,7 @@ def _address_groups(services, host: str, settings: dict) -> list:
     given = settings.get("instances") or []
     if not given:
         by_family: dict = {}
-        for address in ["%s/%d" % (vip, vip.max_prefixlen) for vip in _vips(services)] + extras:
+        for address in ["%s/%d" % (vip, vip.max_prefixlen) for vip in _vips(services, host)] + extras:
             by_family.setdefault(_family_of(address.split()[0]), []).append(address)
         if not by_family:
             raise KeepalivedError("host '%s': VRRP has no address to move: no service VIP and no director_vrrp_addresses" % host)
@@ -172,7 +172,7 @@ def _address_groups(services, host: str, settings: dict) -> list:
         addresses = [_address(item, "%s.addresses[%d]" % (where, position)) for position, item in enumerate(group["addresses"])]
         groups.append(dict(group, addresses=addresses, index=index))
     moved = {ipaddress.ip_interface(address.split()[0]).ip for group in groups for address in group["addresses"]}
-    unmoved = [str(vip) for vip in _vips(services) if vip not in moved]
+    unmoved = [str(vip) for vip in _vips(services, host) if vip not in moved]
     if unmoved:
         raise KeepalivedError("host '%s': no instance of director_vrrp_instances moves VIP %s; list every service VIP in one" % (host, ", ".join(unmoved)))
     return groups

@@ -107,6 +107,29 @@ def _services(services, variable: str, host: str) -> list:
     return services
 
 
+def _marked(service: dict, where: str) -> tuple:
+    """The traffic a firewall-mark service's ``match`` groups (model.MarkedTraffic),
+    checked through the model; () for a service without ``match``."""
+    if service.get("match") is None:
+        return ()
+    key = _service_key(service, where)
+    try:
+        return model.marked_traffic(key, service["match"], where + ".match")
+    except IpvsError as exc:
+        raise TopologyError(exc.message) from None
+
+
+def service_vips(service: dict, where: str) -> list:
+    """The addresses clients reach a service at: its address, or those its match groups."""
+    if service.get("address") is not None:
+        return [_ip(service["address"], where)]
+    return _unique([ipaddress.ip_address(traffic.address) for traffic in _marked(service, where)])
+
+
+def _family(service: dict, vips: list) -> int:
+    return vips[0].version if vips else (6 if service.get("family") == "ipv6" else 4)
+
+
 def _variables_of(hostvars: dict, name: str, where: str):
     if name not in hostvars:
         raise TopologyError("%s names host '%s', which is not in the inventory" % (where, name))
@@ -300,23 +323,77 @@ def director_network(services, host: str, vip_interface=None, networks=None, var
             continue
         where = service_where(host, variable, index, service_label(service))
         modules.extend(_scheduler_modules(service))
-        vip = _ip(service["address"], where) if service.get("address") is not None else None
-        methods = set()
-        for number, server in enumerate(service.get("servers", [])):
-            if isinstance(server, dict):
-                methods.add(_method(_server_method(service, server), "%s.servers[%d]" % (where, number)))
-        if model.MASQUERADE in methods or service.get("forwarding_method") == model.MASQUERADE:
-            family = vip.version if vip else (6 if service.get("family") == "ipv6" else 4)
-            key = "net.ipv4.ip_forward" if family == 4 else "net.ipv6.conf.all.forwarding"
+        vips = service_vips(service, where)
+        if _masquerades(service, where):
+            key = "net.ipv4.ip_forward" if _family(service, vips) == 4 else "net.ipv6.conf.all.forwarding"
             sysctls[key] = "1"
-            if vip is not None and networks is not None and not any(vip in ipaddress.ip_network(net) for net in networks):
-                raise TopologyError(
-                    "%s uses masquerade, but its VIP %s is outside every network of the director's interfaces (%s)"
-                    % (where, vip, ", ".join(networks) or "none"),
-                )
-        if vip is not None and vip_interface:
-            addresses.append([vip_interface, _prefix(vip)])
+            for vip in vips:
+                if networks is not None and not any(vip in ipaddress.ip_network(net) for net in networks):
+                    raise TopologyError(
+                        "%s uses masquerade, but its VIP %s is outside every network of the director's interfaces (%s)"
+                        % (where, vip, ", ".join(networks) or "none"),
+                    )
+        if vip_interface:
+            addresses.extend([vip_interface, _prefix(vip)] for vip in vips)
     return {"modules": _unique(modules), "sysctls": sorted(sysctls.items()), "addresses": _unique(addresses), "gateways": []}
+
+
+def _masquerades(service: dict, where: str) -> bool:
+    """Whether the service or any of its servers forwards by masquerade (NAT)."""
+    methods = {_method(service.get("forwarding_method", model.DEFAULT_METHOD), where)}
+    for number, server in enumerate(service.get("servers", [])):
+        if isinstance(server, dict):
+            methods.add(_method(_server_method(service, server), "%s.servers[%d]" % (where, number)))
+    return model.MASQUERADE in methods
+
+
+def _service_key(service: dict, where: str) -> model.ServiceKey:
+    typed = _typed({name: service.get(name) for name in model.SERVICE_IDENTITY}, where)
+    try:
+        return model.service_key(*(typed[name] for name in model.SERVICE_IDENTITY))
+    except IpvsError as exc:
+        raise TopologyError("%s: %s" % (where, exc.message)) from None
+
+
+def director_traffic(services, host: str, conntrack_bypass: bool = False, variable: str = "director_services") -> dict:
+    """What the director's own nftables table does: give the packets each firewall-mark
+    service's ``match`` groups that service's mark, and, with ``conntrack_bypass``, keep the
+    packets of every service that does not masquerade out of conntrack.
+
+    A packet two marks would take, or that a service of its address and port serves, is
+    refused: IPVS looks a packet's mark up first, so that service would get nothing.
+    Returns ``{"marks": [(mark, traffic)], "untracked": [traffic]}`` of model.MarkedTraffic.
+    """
+    marks, served, untracked = [], [], []
+    for index, service in enumerate(_services(services, variable, host)):
+        if not _present(service):
+            continue
+        where = service_where(host, variable, index, service_label(service))
+        traffic = _marked(service, where)
+        key = _service_key(service, where)
+        if traffic:
+            marks.append((key.fwmark, traffic, where))
+        elif not key.is_fwmark:
+            traffic = (model.served_traffic(key),)
+            served.append((traffic[0], where))
+        if conntrack_bypass and not _masquerades(service, where):
+            untracked.extend(traffic)
+    for number, (_mark, traffic, where) in enumerate(marks):
+        for _other_mark, other, other_where in marks[number + 1 :]:
+            _refuse_overlap(traffic, other, where, other_where)
+        for plain, other_where in served:
+            _refuse_overlap(traffic, (plain,), where, other_where)
+    return {"marks": [(mark, traffic) for mark, traffic, _where in marks], "untracked": untracked}
+
+
+def _refuse_overlap(traffic, others, where: str, other_where: str) -> None:
+    for first in traffic:
+        for second in others:
+            if model.overlapping(first, second):
+                raise TopologyError(
+                    "%s.match takes %s, and so does %s: a packet gets one mark, and IPVS looks the mark up before "
+                    "the address and port; give each packet to one service" % (where, first.label(), other_where)
+                )
 
 
 def _interface(value, where: str) -> str:
@@ -360,7 +437,8 @@ def realserver_fleet(services, hostvars: dict, host: str, variable: str = "reals
             continue
         label = service_label(service)
         where = service_where(host, variable, index, label)
-        vip = str(_ip(service["address"], where)) if service.get("address") is not None else None
+        vips = [str(vip) for vip in service_vips(service, where)]
+        family = _family(service, [ipaddress.ip_address(vip) for vip in vips])
         identity = {key: service[key] for key in model.SERVICE_IDENTITY if service.get(key) is not None}
         for number, server, address, method, name in _servers_of(service, hosts, where):
             options = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
@@ -368,7 +446,7 @@ def realserver_fleet(services, hostvars: dict, host: str, variable: str = "reals
             if server.get("maintenance"):
                 # its weight on the directors: what drain.yml puts back
                 options["weight"] = 0
-            entry = {"index": [index, number], "label": label, "vip": vip, "method": method, "service": identity, "server": options}
+            entry = {"index": [index, number], "label": label, "vips": vips, "family": family, "method": method, "service": identity, "server": options}
             if name is None:
                 by_address.setdefault(str(address), []).append(entry)
             else:
@@ -445,11 +523,10 @@ def realserver_network(
     for entry in entries:
         where = service_where(host, fleet_variable, entry["index"][0], entry["label"])
         method = entry["method"]
-        vip = ipaddress.ip_address(entry["vip"]) if entry["vip"] is not None else None
         if declared is not None and declared != method:
             raise TopologyError("%s sends to it by %s, but its realserver_method is %s" % (where, method, declared))
         if method == model.MASQUERADE:
-            family = vip.version if vip else 4
+            family = entry["family"]
             if family not in gateways:
                 raise TopologyError(
                     "%s reaches it by masquerade, so realserver_nat_gateway must give the director's IPv%d address "
@@ -457,12 +534,11 @@ def realserver_network(
                 )
             used.add(family)
             continue
-        if vip is None:
-            continue
-        device = dr_interface
-        if method == model.TUNNEL:
-            device = _tunnel_end(entry["server"], vip, where, modules, sysctls, ends)
-        _carry_vip(vip, device, sysctls, addresses)
+        for vip in map(ipaddress.ip_address, entry["vips"]):
+            device = dr_interface
+            if method == model.TUNNEL:
+                device = _tunnel_end(entry["server"], vip, where, modules, sysctls, ends)
+            _carry_vip(vip, device, sysctls, addresses)
     for index, extra in enumerate(extra_vips or []):
         vip = _ip(extra.get("address") if isinstance(extra, dict) else extra, "host '%s': realserver_vips[%d]" % (host, index))
         method = extra.get("forwarding_method", model.DEFAULT_METHOD) if isinstance(extra, dict) else model.DEFAULT_METHOD

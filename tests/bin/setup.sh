@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 FOR=${LVS_IPVS_SETUP:-tests}
 APT_PACKAGES=(qemu-system-x86 kmod iproute2 busybox-static python3-venv git rsync
   podman netavark aardvark-dns crun conmon iptables debootstrap openssh-client)
-[[ $FOR == lab ]] || APT_PACKAGES+=(ipvsadm keepalived shellcheck chromium debian-archive-keyring patchelf)
+[[ $FOR == lab ]] || APT_PACKAGES+=(ipvsadm keepalived nftables shellcheck chromium debian-archive-keyring patchelf)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

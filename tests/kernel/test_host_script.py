@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
+from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _nftables as nftables
 
 SCRIPT = Path(__file__).resolve().parents[2] / "roles" / "host_network" / "files" / "lvs-ipvs-net"
 NAMESPACE = "lvs-test-hostnet"
@@ -212,3 +214,36 @@ def test_a_second_apply_waits_for_the_first_then_runs_whole(host, held_lock):
     assert "192.0.2.81/32" in addresses(shell)
     assert (tmp / "conf" / "director.net").read_text() == "address lo 192.0.2.81/32\n"
     assert path.read_text().startswith("pid %d (lvs-ipvs-net --apply) since " % waiting.pid)
+
+
+def director_nft(*marks: tuple) -> str:
+    """The director role's file for the given (mark, address, ports) and a notrack rule."""
+    traffic = [(mark, (model.MarkedTraffic("ipv4", "tcp", address, ports),)) for mark, address, ports in marks]
+    return nftables.ruleset({"marks": traffic, "untracked": [model.MarkedTraffic("ipv4", "tcp", "192.0.2.10", ((80, 80),))]})
+
+
+def test_an_nftables_table_is_loaded_kept_again_after_a_flush_or_reboot_and_removed(host):
+    run, shell, tmp = host
+    rules = tmp / "director.nft"
+    rules.write_text(director_nft((1, "192.0.2.10", ((8443, 8444),))))
+    shell("nft add table inet theirs && nft add chain inet theirs keep")  # another tool's table
+    config = "nft lvs_ipvs %s\n" % rules
+    done = run("--apply", "director", config)
+    assert done.returncode == 0 and "changed: nftables table inet lvs_ipvs loaded from %s" % rules in done.stdout, done
+    listed = shell("nft list table inet lvs_ipvs")
+    assert "ip daddr 192.0.2.10 tcp dport 8443-8444 meta mark set 0x00000001" in listed and "tcp dport 80 notrack" in listed
+    assert "nftables" not in run("--apply", "director", config).stdout  # nothing to do
+    shell("nft flush table inet lvs_ipvs")  # rules lost by hand
+    assert "changed: nftables table inet lvs_ipvs loaded" in run("--check", "director", config).stdout
+    assert "changed: nftables table inet lvs_ipvs loaded" in run("--apply", "director", config).stdout
+    assert shell("nft list table inet lvs_ipvs") == listed
+    rules.write_text(director_nft((1, "192.0.2.10", ((8443, 8443),)), (2, "192.0.2.20", ((53, 53),))))
+    assert "changed: nftables table inet lvs_ipvs loaded" in run("--apply", "director", config).stdout
+    listed = shell("nft list table inet lvs_ipvs")
+    assert "8444" not in listed and "ip daddr 192.0.2.20 tcp dport 53 meta mark set 0x00000002" in listed
+    shell("nft delete table inet lvs_ipvs")  # a reboot
+    booted = run("--boot", "director")
+    assert booted.returncode == 0 and shell("nft list table inet lvs_ipvs") == listed, booted
+    gone = run("--apply", "director", "address lo 192.0.2.70/32\n")
+    assert gone.returncode == 0 and "changed: nftables table inet lvs_ipvs deleted" in gone.stdout, gone
+    assert "lvs_ipvs" not in shell("nft list tables") and "table inet theirs" in shell("nft list tables")

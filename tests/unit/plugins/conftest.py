@@ -1,8 +1,9 @@
 # Every keepalived.conf a unit test renders is also read by the real keepalived
-# (keepalived -t), in a network namespace of its own that has the interfaces the
-# renderings name: a rendering our checks accept but keepalived would refuse fails the
-# test that produced it. Needs root and keepalived (tests/bin/setup.sh installs it);
-# LVS_IPVS_NO_KEEPALIVED_CHECK=1 turns the check off, saying so.
+# (keepalived -t), and every nftables file by nft (nft -c -f), in a network namespace of
+# its own that has the interfaces the renderings name: a rendering our checks accept but
+# the tool would refuse fails the test that produced it. Needs root, keepalived and nft
+# (tests/bin/setup.sh installs them); LVS_IPVS_NO_WITNESS_CHECK=1 turns the checks off,
+# saying so.
 from __future__ import annotations
 
 import os
@@ -13,6 +14,7 @@ import tempfile
 import pytest
 
 from ansible_collections.lvs.ipvs.plugins.plugin_utils import _keepalived as keepalived
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _nftables as nftables
 
 INTERFACES = ("eth0", "eth1", "eth2")
 # A namespace that lives as long as this process: a helper holds it and ends when its
@@ -28,46 +30,56 @@ _state: dict = {}
 def _namespace() -> str:
     """The network namespace with the renderings' interfaces, made on first use."""
     if "holder" not in _state:
-        if shutil.which("keepalived") is None or os.geteuid() != 0:
-            pytest.fail("keepalived -t reads every rendering: run as root with keepalived installed, or set LVS_IPVS_NO_KEEPALIVED_CHECK=1")
+        if shutil.which("keepalived") is None or shutil.which("nft") is None or os.geteuid() != 0:
+            pytest.fail("keepalived -t and nft -c read every rendering: run as root with both installed, or set LVS_IPVS_NO_WITNESS_CHECK=1")
         holder = subprocess.Popen(["unshare", "--net", "--", "sh", "-c", _HOLDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if holder.stdout.readline().strip() != "ready":
             pytest.fail("could not make a network namespace with %s for keepalived -t" % ", ".join(INTERFACES))
         _state["holder"] = holder
-        _state["checked"] = 0
+        _state["checked"] = {"keepalived -t": 0, "nft -c": 0}
     return "/proc/%d/ns/net" % _state["holder"].pid
 
 
-def keepalived_accepts(text: str) -> None:
+# each tool's command line, with the file it reads last
+_WITNESSES = {"keepalived -t": ["keepalived", "-t", "-f"], "nft -c": ["nft", "-c", "-f"]}
+
+
+def accepted_by(witness: str, text: str) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".conf") as config:
         config.write(text)
         config.flush()
-        done = subprocess.run(["nsenter", "--net=" + _namespace(), "keepalived", "-t", "-f", config.name], capture_output=True, text=True, check=False)
-    _state["checked"] += 1
-    assert done.returncode == 0, "keepalived -t refused a rendering (exit %d):\n%s\n--- rendering:\n%s" % (done.returncode, done.stderr + done.stdout, text)
+        done = subprocess.run(["nsenter", "--net=" + _namespace(), *_WITNESSES[witness], config.name], capture_output=True, text=True, check=False)
+    _state["checked"][witness] += 1
+    assert done.returncode == 0, "%s refused a rendering (exit %d):\n%s\n--- rendering:\n%s" % (witness, done.returncode, done.stderr + done.stdout, text)
+
+
+def _recorded(monkeypatch, module, name: str, rendered: list, witness: str) -> None:
+    render = getattr(module, name)
+
+    def recording(*args, **kwargs):
+        text = render(*args, **kwargs)
+        rendered.append((witness, text))
+        return text
+
+    monkeypatch.setattr(module, name, recording)
 
 
 @pytest.fixture(autouse=True)
-def keepalived_reads_every_rendering(monkeypatch):
-    if os.environ.get("LVS_IPVS_NO_KEEPALIVED_CHECK") == "1":
+def witnesses_read_every_rendering(monkeypatch):
+    if os.environ.get("LVS_IPVS_NO_WITNESS_CHECK") == "1":
         yield
         return
     rendered = []
-    render = keepalived.render
-
-    def recording(config, auth_pass=None):
-        text = render(config, auth_pass)
-        rendered.append(text)
-        return text
-
-    monkeypatch.setattr(keepalived, "render", recording)
+    _recorded(monkeypatch, keepalived, "render", rendered, "keepalived -t")
+    _recorded(monkeypatch, nftables, "ruleset", rendered, "nft -c")
     yield
-    for text in rendered:
-        keepalived_accepts(text)
+    for witness, text in rendered:
+        if text:
+            accepted_by(witness, text)
 
 
 def pytest_terminal_summary(terminalreporter):
-    if os.environ.get("LVS_IPVS_NO_KEEPALIVED_CHECK") == "1":
-        terminalreporter.write_line("keepalived -t: NOT run (LVS_IPVS_NO_KEEPALIVED_CHECK=1)")
+    if os.environ.get("LVS_IPVS_NO_WITNESS_CHECK") == "1":
+        terminalreporter.write_line("keepalived -t, nft -c: NOT run (LVS_IPVS_NO_WITNESS_CHECK=1)")
     elif _state.get("checked"):
-        terminalreporter.write_line("keepalived -t accepted %d renderings" % _state["checked"])
+        terminalreporter.write_line(", ".join("%s accepted %d renderings" % item for item in _state["checked"].items()))

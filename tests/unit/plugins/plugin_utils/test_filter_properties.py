@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.lvs.ipvs.plugins.plugin_utils import _hostnet as hostnet
 from ansible_collections.lvs.ipvs.plugins.plugin_utils import _keepalived as keepalived
+from ansible_collections.lvs.ipvs.plugins.plugin_utils import _nftables as nftables
 from ansible_collections.lvs.ipvs.plugins.plugin_utils import _topology as topology
 from ansible_collections.lvs.ipvs.plugins.plugin_utils._topology import TopologyError
 
@@ -48,10 +49,16 @@ health_check = st.fixed_dictionaries(
     {"type": maybe(st.sampled_from(["tcp", "http", "https", "misc"]))},
     optional={"path": maybe(st.sampled_from(["/", "/x y", "/h"])), "script": maybe(st.sampled_from(["/bin/true", "a;b"])), "port": maybe(st.integers())},
 )
+port_item = st.one_of(st.integers(0, 70000), st.sampled_from(["80-90", "90-80", "8a", "443", " 80", "1-65536"]))
+match_item = st.fixed_dictionaries(
+    {"address": maybe(address), "ports": maybe(st.lists(maybe(port_item), max_size=3))},
+    optional={"protocol": maybe(st.sampled_from(["tcp", "udp", "sctp", "icmp"]))},
+)
 service = st.fixed_dictionaries(
     {"address": maybe(address), "port": maybe(st.integers(-1, 70000)), "servers": maybe(st.lists(maybe(server), min_size=1, max_size=3))},
     optional={
         "fwmark": maybe(st.integers(0, 10)),
+        "match": maybe(st.lists(maybe(match_item), max_size=2)),
         "protocol": maybe(st.sampled_from(["tcp", "udp", "sctp", "icmp"])),
         "scheduler": maybe(st.sampled_from(["rr", "wrr", "sh", "fastest"])),
         "scheduler_flags": maybe(st.lists(st.sampled_from(["sh-port", "mh-port", "x"]), max_size=2)),
@@ -100,6 +107,8 @@ def test_director_filters_raise_only_the_collections_error(services, hvars, host
     try:
         topology.director_table(services, hvars, host)
         topology.director_network(services, host, vip_interface, ["192.0.2.0/24"])
+        # what it renders is read by nft -c (conftest.py)
+        nftables.ruleset(topology.director_traffic(services, host, conntrack_bypass=True))
     except Exception as error:  # the property is about which exceptions escape
         _ours(error, host)
 
@@ -123,3 +132,31 @@ def test_keepalived_filters_raise_only_the_collections_error(services, hvars, ho
         keepalived.render(dict(config, global_defs={"router_id": host}), secret if isinstance(secret, str) else None)
     except Exception as error:  # the property is about which exceptions escape
         _ours(error, host)
+
+
+# mostly plausible, so that many inventories get as far as a table: garbage at the leaves
+plausible_match_item = st.fixed_dictionaries(
+    {"address": maybe(st.sampled_from(["192.0.2.10", "192.0.2.20", "2001:db8::10"])), "ports": st.lists(maybe(st.integers(1, 9)), min_size=1, max_size=3)},
+    optional={"protocol": maybe(st.sampled_from(["tcp", "udp", "sctp", "icmp"]))},
+)
+fwmark_service = st.fixed_dictionaries(
+    {"fwmark": maybe(st.integers(1, 4)), "match": st.lists(plausible_match_item, min_size=1, max_size=3)},
+    optional={
+        "family": maybe(st.sampled_from(["ipv4", "ipv6"])),
+        "forwarding_method": maybe(st.sampled_from(["route", "tunnel", "masquerade"])),
+        "state": maybe(st.sampled_from(["present", "absent"])),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(fwmark_service, min_size=1, max_size=3), st.booleans())
+def test_the_director_table_holds_only_what_the_model_accepted(services, bypass):
+    try:
+        text = nftables.ruleset(topology.director_traffic(services, "lb1", conntrack_bypass=bypass))
+    except Exception as error:  # the property is about which exceptions escape
+        _ours(error, "lb1")
+        return
+    # every rule is one of the two kinds, on one line (nft -c reads the whole file: conftest.py)
+    rules = [line.strip() for line in text.splitlines() if line.startswith("\t\tip")]
+    assert all(rule.endswith((" notrack",)) or " meta mark set 0x" in rule for rule in rules)

@@ -16,6 +16,7 @@ GOOD = {
     "gateways": ["192.0.2.1", "2001:db8::1"],
     "gue_ports": [[6080, 4], [6080, 6]],
     "gre_devices": [["lvs-gre", "gre", "192.0.2.11"], ["lvs-ip6gre", "ip6gre", "2001:db8::11"]],
+    "nftables": [["lvs_ipvs", "/etc/lvs-ipvs/director.nft"]],
     "restore": "/etc/lvs-ipvs/director.rules",
     "boot": True,
 }
@@ -33,7 +34,7 @@ HOSTILE = {
 def config(**changes) -> str:
     settings = dict(GOOD, **changes)
     return hostnet.config(
-        "web1", *(settings[key] for key in ("name", "state", "modules", "sysctls", "addresses", "gateways", "restore", "boot", "gue_ports", "gre_devices"))
+        "web1", *(settings[key] for key in ("name", "state", "modules", "sysctls", "addresses", "gateways", "restore", "boot", "gue_ports", "gre_devices", "nftables"))
     )
 
 
@@ -52,6 +53,7 @@ def test_the_config_lines():
         "gre lvs-ip6gre ip6gre 2001:db8::11\n"
         "gateway 192.0.2.1\n"
         "gateway 2001:db8::1\n"
+        "nft lvs_ipvs /etc/lvs-ipvs/director.nft\n"
         "restore /etc/lvs-ipvs/director.rules\n"
         "boot\n"
     )
@@ -71,6 +73,8 @@ FIELDS = {
     "host_network_gre_devices[0] name": lambda bad: {"gre_devices": [[bad, "gre", "192.0.2.11"]]},
     "host_network_gre_devices[0] kind": lambda bad: {"gre_devices": [["lvs-gre", bad, "192.0.2.11"]]},
     "host_network_gre_devices[0] local address": lambda bad: {"gre_devices": [["lvs-gre", "gre", bad]]},
+    "host_network_nftables[0] table": lambda bad: {"nftables": [[bad, "/etc/lvs-ipvs/director.nft"]]},
+    "host_network_nftables[0] file": lambda bad: {"nftables": [["lvs_ipvs", "/etc/" + bad]]},
     "host_network_restore": lambda bad: {"restore": "/etc/" + bad},
 }
 
@@ -97,6 +101,9 @@ def test_a_hostile_value_is_refused_naming_the_variable(variable, hostile):
         ({"gue_ports": [6080]}, r"host_network_gue_ports\[0\] must be a pair"),
         ({"gre_devices": [["lvs-gre", "gre", "2001:db8::11"]]}, r"host_network_gre_devices\[0\] local address must be an IPv4 address"),
         ({"gre_devices": [["lvs-gre", "gre"]]}, r"host_network_gre_devices\[0\] must be a triple"),
+        ({"nftables": [["Lvs", "/etc/lvs-ipvs/director.nft"]]}, r"host_network_nftables\[0\] table must be an nftables table name"),
+        ({"nftables": [["lvs_ipvs", "director.nft"]]}, r"host_network_nftables\[0\] file must be an absolute path"),
+        ({"nftables": ["lvs_ipvs"]}, r"host_network_nftables\[0\] must be a pair"),
     ],
 )
 def test_values_the_script_cannot_use_are_refused(changes, message):
