@@ -34,7 +34,8 @@ HOSTILE = {
 def config(**changes) -> str:
     settings = dict(GOOD, **changes)
     return hostnet.config(
-        "web1", *(settings[key] for key in ("name", "state", "modules", "sysctls", "addresses", "gateways", "restore", "boot", "gue_ports", "gre_devices", "nftables"))
+        "web1",
+        *(settings[key] for key in ("name", "state", "modules", "sysctls", "addresses", "gateways", "restore", "boot", "gue_ports", "gre_devices", "nftables")),
     )
 
 
