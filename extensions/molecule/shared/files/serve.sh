@@ -1,8 +1,9 @@
 #!/bin/sh
 # A real server's services in the lab, started by one command (each podman exec costs
 # seconds in the emulated test VM): the page that names this host, then a web server,
-# or an echo server (PORT:echo), on each port.
-#   sh /lab/bin/serve.sh NAME PORT[:echo]...
+# an echo server (PORT:echo) or a UDP server that answers with the name (PORT:udp), on
+# each port.
+#   sh /lab/bin/serve.sh NAME PORT[:echo|:udp]...
 set -e
 name=$1
 shift
@@ -11,6 +12,7 @@ echo "$name" > /srv/lab/index.html
 for spec in "$@"; do
   case $spec in
     *:echo) python3 /lab/bin/echo.py "${spec%:echo}" & ;;
+    *:udp) python3 /lab/bin/name_udp.py "${spec%:udp}" "$name" & ;;
     *) python3 -m http.server "$spec" --directory /srv/lab & ;;
   esac
 done
