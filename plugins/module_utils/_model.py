@@ -327,7 +327,7 @@ MATCH_KEYS = ("address", "protocol", "ports")
 
 def _port_range(value, what: str) -> tuple:
     text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
-    first, _, last = text.partition("-")
+    first, _dash, last = text.partition("-")
     if is_decimal(first) and (not last or is_decimal(last)):
         low, high = int(first), int(last or first)
         if 1 <= low <= high <= MAX_PORT:
@@ -365,7 +365,7 @@ def marked_traffic(key: ServiceKey, match, what: str) -> tuple:
         if family != key.family:
             raise IpvsError("%s.address %s is %s, but %s is %s" % (where, address, family, key.label(), key.family))
         protocol = item.get("protocol") or "tcp"
-        if protocol not in PROTOCOLS:
+        if not isinstance(protocol, str) or protocol not in PROTOCOLS:
             raise IpvsError("%s.protocol %r is not one of %s" % (where, protocol, ", ".join(PROTOCOLS)))
         ports = item.get("ports")
         if not isinstance(ports, list) or not ports:
