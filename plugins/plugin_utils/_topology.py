@@ -107,12 +107,13 @@ def _services(services, variable: str, host: str) -> list:
     return services
 
 
-def _marked(service: dict, where: str) -> tuple:
+def _marked(service: dict, where: str, key: model.ServiceKey | None = None) -> tuple:
     """The traffic a firewall-mark service's ``match`` groups (model.MarkedTraffic),
-    checked through the model; () for a service without ``match``."""
+    checked through the model; () for a service without ``match``. ``key``: the service's,
+    when the caller has built it already."""
     if service.get("match") is None:
         return ()
-    key = _service_key(service, where)
+    key = key or _service_key(service, where)
     try:
         return model.marked_traffic(key, service["match"], where + ".match")
     except IpvsError as exc:
@@ -369,8 +370,8 @@ def director_traffic(services, host: str, conntrack_bypass: bool = False, variab
         if not _present(service):
             continue
         where = service_where(host, variable, index, service_label(service))
-        traffic = _marked(service, where)
         key = _service_key(service, where)
+        traffic = _marked(service, where, key)
         if traffic:
             marks.append((key.fwmark, traffic, where))
         elif not key.is_fwmark:
@@ -437,8 +438,8 @@ def realserver_fleet(services, hostvars: dict, host: str, variable: str = "reals
             continue
         label = service_label(service)
         where = service_where(host, variable, index, label)
-        vips = [str(vip) for vip in service_vips(service, where)]
-        family = _family(service, [ipaddress.ip_address(vip) for vip in vips])
+        addresses = service_vips(service, where)
+        vips, family = [str(vip) for vip in addresses], _family(service, addresses)
         identity = {key: service[key] for key in model.SERVICE_IDENTITY if service.get(key) is not None}
         for number, server, address, method, name in _servers_of(service, hosts, where):
             options = {key: server[key] for key in SERVER_KEYS if server.get(key) is not None}
