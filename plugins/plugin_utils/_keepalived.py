@@ -53,7 +53,7 @@ def director_keepalived(services, hostvars: dict, host: str, settings: dict, var
     virtual_servers = [_virtual_server(entry, raw, host, variable, index) for entry, (index, raw) in zip(owned_entries, owned)]
     instances, scripts = [], []
     if settings.get("vrrp"):
-        instances = _instances(services, hostvars, host, settings)
+        instances = _instances(services, hostvars, host, settings, variable)
         if settings.get("track_ipvs", True):
             scripts.append({"name": IPVS_TRACK_SCRIPT, "script": IPVS_TRACK_COMMAND, "interval": 2, "fall": 2, "rise": 2})
             for instance in instances:
@@ -86,12 +86,12 @@ def _family_of(address: str) -> int:
     return ipaddress.ip_interface(address).version
 
 
-def _vips(services, host: str) -> list:
-    """The VIPs of the present services: their addresses and those their match groups."""
+def _vips(services, host: str, variable: str) -> list:
+    """The VIPs of the present services (read from ``variable``): their addresses and those their match groups."""
     vips = []
     for index, service in enumerate(services):
         if isinstance(service, dict) and service.get("state", "present") != "absent":
-            where = topology.service_where(host, "director_services", index, topology.service_label(service))
+            where = topology.service_where(host, variable, index, topology.service_label(service))
             vips += [vip for vip in topology.service_vips(service, where) if vip not in vips]
     return vips
 
@@ -107,10 +107,10 @@ def _typed_setting(settings: dict, key: str, kind: type, host: str):
 INSTANCE_OVERRIDES = ("interface", "priority", "preempt", "preempt_delay", "advert_int", "version", "track_interfaces", "notify")
 
 
-def _instances(services, hostvars: dict, host: str, settings: dict) -> list:
+def _instances(services, hostvars: dict, host: str, settings: dict, variable: str) -> list:
     own = topology.host_address(hostvars, host, "host '%s'" % host)
     instances = []
-    for group in _address_groups(services, host, settings):
+    for group in _address_groups(services, host, settings, variable):
         instance = {
             "name": group["name"],
             "interface": settings.get("interface"),
@@ -149,14 +149,14 @@ def _director_variable(host: str, group: dict, key: str) -> str:
     return "host '%s': %s" % (host, DIRECTOR_VRRP_VARIABLES.get(key, "director_vrrp_" + key))
 
 
-def _address_groups(services, host: str, settings: dict) -> list:
+def _address_groups(services, host: str, settings: dict, variable: str) -> list:
     """The addresses each VRRP instance moves: the director_vrrp_instances given (each
     service VIP in one of them), or one instance per address family for all of them."""
     extras = [_address(item, "host '%s': director_vrrp_addresses[%d]" % (host, index)) for index, item in enumerate(settings.get("addresses") or [])]
     given = settings.get("instances") or []
     if not given:
         by_family: dict = {}
-        for address in ["%s/%d" % (vip, vip.max_prefixlen) for vip in _vips(services, host)] + extras:
+        for address in ["%s/%d" % (vip, vip.max_prefixlen) for vip in _vips(services, host, variable)] + extras:
             by_family.setdefault(_family_of(address.split()[0]), []).append(address)
         if not by_family:
             raise KeepalivedError("host '%s': VRRP has no address to move: no service VIP and no director_vrrp_addresses" % host)
@@ -172,7 +172,7 @@ def _address_groups(services, host: str, settings: dict) -> list:
         addresses = [_address(item, "%s.addresses[%d]" % (where, position)) for position, item in enumerate(group["addresses"])]
         groups.append(dict(group, addresses=addresses, index=index))
     moved = {ipaddress.ip_interface(address.split()[0]).ip for group in groups for address in group["addresses"]}
-    unmoved = [str(vip) for vip in _vips(services, host) if vip not in moved]
+    unmoved = [str(vip) for vip in _vips(services, host, variable) if vip not in moved]
     if unmoved:
         raise KeepalivedError("host '%s': no instance of director_vrrp_instances moves VIP %s; list every service VIP in one" % (host, ", ".join(unmoved)))
     return groups

@@ -70,8 +70,14 @@ def test_real_servers_by_route_carry_the_addresses_a_match_groups():
 
 
 def test_vrrp_moves_the_addresses_a_match_groups():
-    groups = keepalived._address_groups([WEB, HTTPS_PAIR], "lb1", {})
+    groups = keepalived._address_groups([WEB, HTTPS_PAIR], "lb1", {}, "director_services")
     assert groups[0]["addresses"] == ["192.0.2.10/32", "192.0.2.20/32"]
+
+
+def test_a_bad_match_met_by_vrrp_names_the_variable_the_services_came_from():
+    with pytest.raises(TopologyError) as error:
+        keepalived._address_groups([WEB, dict(HTTPS_PAIR, match=[{"address": "192.0.2.20", "ports": ["x"]}])], "lb1", {}, "lvs_services")
+    assert str(error.value).startswith("host 'lb1': lvs_services[1]")
 
 
 PREFIX = "host 'lb1': director_services"
