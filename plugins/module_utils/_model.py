@@ -511,6 +511,26 @@ def tunnel_options(where, method, tunnel_type, tunnel_port, tunnel_checksum) -> 
     return kind, int(tunnel_port or 0), checksum
 
 
+# What IPVS puts before the inner packet (net/netfilter/ipvs/ip_vs_xmit.c): the outer IP
+# header, then for GUE a UDP header and the 4-byte GUE header (8 more for remote checksum
+# offload's option), for GRE the 4-byte header (4 more with a checksum).
+OUTER_HEADER = {4: 20, 6: 40}
+TCP_HEADER = 20
+
+
+def encapsulation_overhead(kind: str, outer_version: int, checksum: str) -> int:
+    """Bytes a tunnelled packet grows by, for tunnel_options' (type, checksum) and the
+    outer (the real server's) address family."""
+    extra = {"ipip": 0, "gue": 8 + 4 + (8 if checksum == "remcsum" else 0), "gre": 4 + (4 if checksum == "csum" else 0)}[kind]
+    return OUTER_HEADER[outer_version] + extra
+
+
+def tunnelled_mss(path_mtu: int, overhead: int, inner_version: int) -> int:
+    """The largest TCP segment a client may send so that, grown by ``overhead`` bytes of
+    encapsulation, it still fits ``path_mtu`` on the way to the real server."""
+    return path_mtu - overhead - OUTER_HEADER[inner_version] - TCP_HEADER
+
+
 # --------------------------------------------------------------------------- observed state
 
 STATS_FIELDS = ("conns", "inpkts", "outpkts", "inbytes", "outbytes")

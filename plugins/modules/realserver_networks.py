@@ -16,7 +16,8 @@ description:
     P(lvs.ipvs.host_network#role) role will write them.
   - The services are read once and each service and server checked once (P(lvs.ipvs.realserver_fleet#filter)).
   - Each host's own C(realserver_state), C(realserver_dr_interface), C(realserver_nat_gateway),
-    C(realserver_vips), C(realserver_boot), C(realserver_method) and C(lvs_address) are read as a
+    C(realserver_vips), C(realserver_boot), C(realserver_tunnel_mss_clamp), C(realserver_tunnel_path_mtu),
+    C(realserver_nftables_file), C(realserver_method) and C(lvs_address) are read as a
     task of that host would read them, in Ansible's precedence (the realserver role's defaults, the
     inventory, play vars, role parameters, extra vars).
   - Fails on the first problem, naming the host and the variable; nothing is contacted.

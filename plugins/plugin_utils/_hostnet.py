@@ -15,7 +15,6 @@ import ipaddress
 import re
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
-from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 from ansible_collections.lvs.ipvs.plugins.plugin_utils import _topology as topology
 from ansible_collections.lvs.ipvs.plugins.plugin_utils._topology import TopologyError
 
@@ -46,10 +45,7 @@ def _gre_device(item, where: str) -> tuple:
     if not isinstance(item, (list, tuple)) or len(item) != 3:
         _refuse(where, item, "a triple [name, kind, local address]")
     name, kind, local = item
-    try:
-        model.interface_name(name, where + " name")
-    except IpvsError as exc:
-        raise TopologyError(exc.message) from None
+    topology.interface_name(name, where + " name")
     if kind not in _GRE_KINDS:
         _refuse(where + " kind", kind, "gre or ip6gre")
     try:
@@ -65,7 +61,8 @@ def _gre_device(item, where: str) -> tuple:
 _NFT_TABLE = re.compile(r"[a-z][a-z0-9_]{0,31}\Z")
 
 
-def _path(value, where: str) -> str:
+def path(value, where: str) -> str:
+    """``value``, refused naming ``where`` unless it is an absolute path the script can take."""
     if not isinstance(value, str) or len(value) > 1024 or not _PATH.match(value) or "/../" in value + "/":
         _refuse(where, value, "an absolute path without spaces or special characters")
     return value
@@ -93,10 +90,7 @@ def config(host: str, name: str, state: str, modules, sysctls, addresses, gatewa
         lines.append("sysctl %s %s" % (key, text))
     for index, item in enumerate(addresses or []):
         device, cidr = _pair(item, "%saddresses[%d]" % (where, index))
-        try:
-            model.interface_name(device, "%saddresses[%d] device" % (where, index))
-        except IpvsError as exc:
-            raise TopologyError(exc.message) from None
+        topology.interface_name(device, "%saddresses[%d] device" % (where, index))
         try:
             address = ipaddress.ip_interface(str(cidr)) if isinstance(cidr, str) and "/" in cidr else None
         except ValueError:
@@ -126,12 +120,12 @@ def config(host: str, name: str, state: str, modules, sysctls, addresses, gatewa
         families.add(address.version)
         lines.append("gateway %s" % address)
     for index, item in enumerate(nftables or []):
-        table, path = _pair(item, "%snftables[%d]" % (where, index))
+        table, file = _pair(item, "%snftables[%d]" % (where, index))
         if not isinstance(table, str) or not _NFT_TABLE.match(table):
             _refuse("%snftables[%d] table" % (where, index), table, "an nftables table name (a lower-case letter, then up to 31 letters, digits or '_')")
-        lines.append("nft %s %s" % (table, _path(path, "%snftables[%d] file" % (where, index))))
+        lines.append("nft %s %s" % (table, path(file, "%snftables[%d] file" % (where, index))))
     if restore:
-        lines.append("restore %s" % _path(restore, where + "restore"))
+        lines.append("restore %s" % path(restore, where + "restore"))
     if boot:
         lines.append("boot")
     return "\n".join(lines) + "\n"

@@ -41,6 +41,9 @@ GRE_DEVICES = {4: ("ip_gre", "gre0"), 6: ("ip6_gre", "ip6gre0")}
 GRE_CSUM_DEVICES = {4: ("gre", "lvs-gre"), 6: ("ip6gre", "lvs-ip6gre")}
 # The modules behind `ip fou add port N gue`, by outer family.
 GUE_MODULES = {4: ("fou",), 6: ("fou", "fou6")}
+# The smallest MSS a host of each family must take (RFC 9293's 536; the 1280-byte IPv6 minimum MTU
+# less 60): a lower clamp is refused.
+MIN_MSS = {4: 536, 6: 1220}
 
 
 class TopologyError(ValueError):
@@ -318,7 +321,7 @@ def director_network(services, host: str, vip_interface=None, networks=None, var
     """
     modules, sysctls, addresses = ["ip_vs"], {}, []
     if vip_interface:
-        _interface(vip_interface, "host '%s': director_vip_interface" % host)
+        interface_name(vip_interface, "host '%s': director_vip_interface" % host)
     for index, service in enumerate(_services(services, variable, host)):
         if not _present(service):
             continue
@@ -397,7 +400,8 @@ def _refuse_overlap(traffic, others, where: str, other_where: str) -> None:
                 )
 
 
-def _interface(value, where: str) -> str:
+def interface_name(value, where: str) -> str:
+    """``value`` if it can name a network interface; else the collection's error naming ``where``."""
     try:
         return model.interface_name(value, where)
     except IpvsError as exc:
@@ -509,18 +513,23 @@ def realserver_network(
     nat_gateways=None,
     extra_vips=None,
     variable: str = "realserver_services",
+    path_mtu: int | None = None,
 ) -> dict:
-    """Kernel modules, sysctls, VIP addresses and default routes a real server needs;
-    ``fleet`` is ``realserver_fleet``'s result, or the list of services."""
-    _interface(dr_interface, "host '%s': realserver_dr_interface" % host)
+    """Kernel modules, sysctls, VIP addresses and default routes a real server needs, and
+    with ``path_mtu`` (the MTU of the director's path to it) the MSS its SYN-ACKs from each
+    tunnelled VIP may advertise; ``fleet`` is ``realserver_fleet``'s result, or the list of
+    services."""
+    interface_name(dr_interface, "host '%s': realserver_dr_interface" % host)
     modules, sysctls, addresses = [], {}, []
-    ends = {"gue_ports": [], "gre_devices": [], "gre_modes": {}}
+    ends = {"gue_ports": [], "gre_devices": [], "gre_modes": {}, "overheads": {}}
     gateways = _gateways(nat_gateways, host)
     fleet_variable, entries, any_addressed = _picked_by(fleet, hostvars, host, variable)
     # The fleet checked each named host's realserver_method; a server given by this
     # host's address is checked here.
     declared = hostvars.get(host, {}).get("realserver_method") if any_addressed else None
     used = set()
+    # (VIP, method, server entry, where) of every VIP the host carries, in order
+    carried = []
     for entry in entries:
         where = service_where(host, fleet_variable, entry["index"][0], entry["label"])
         method = entry["method"]
@@ -535,18 +544,15 @@ def realserver_network(
                 )
             used.add(family)
             continue
-        for vip in map(ipaddress.ip_address, entry["vips"]):
-            device = dr_interface
-            if method == model.TUNNEL:
-                device = _tunnel_end(entry["server"], vip, where, modules, sysctls, ends)
-            _carry_vip(vip, device, sysctls, addresses)
+        carried.extend((vip, method, entry["server"], where) for vip in map(ipaddress.ip_address, entry["vips"]))
     for index, extra in enumerate(extra_vips or []):
-        vip = _ip(extra.get("address") if isinstance(extra, dict) else extra, "host '%s': realserver_vips[%d]" % (host, index))
+        where = "host '%s': realserver_vips[%d]" % (host, index)
+        vip = _ip(extra.get("address") if isinstance(extra, dict) else extra, where)
         method = extra.get("forwarding_method", model.DEFAULT_METHOD) if isinstance(extra, dict) else model.DEFAULT_METHOD
-        device = dr_interface
-        if method == model.TUNNEL:
-            # no server entry gives the tunnel's type or outer family: IP in IP of the VIP's family
-            device = _tunnel_end({"address": str(vip)}, vip, "host '%s': realserver_vips[%d]" % (host, index), modules, sysctls, ends)
+        # no server entry gives the tunnel's type or outer family: IP in IP of the VIP's family
+        carried.append((vip, method, {"address": str(vip)}, where))
+    for vip, method, server, where in carried:
+        device = _tunnel_end(server, vip, where, modules, sysctls, ends) if method == model.TUNNEL else dr_interface
         _carry_vip(vip, device, sysctls, addresses)
     return {
         "modules": _unique(modules),
@@ -555,7 +561,22 @@ def realserver_network(
         "gateways": [str(gateways[family]) for family in sorted(used)],
         "gue_ports": sorted(_unique(ends["gue_ports"])),
         "gre_devices": _unique(ends["gre_devices"]),
+        "mss_clamps": [] if path_mtu is None else _mss_clamps(ends["overheads"], path_mtu, host),
     }
+
+
+def _mss_clamps(overheads: dict, path_mtu: int, host: str) -> list:
+    """[VIP, MSS] for each tunnelled VIP: the largest encapsulation of its services decides."""
+    clamps = []
+    for vip, overhead in sorted(overheads.items(), key=lambda item: (item[0].version, item[0])):
+        mss = model.tunnelled_mss(path_mtu, overhead, vip.version)
+        if mss < MIN_MSS[vip.version]:
+            raise TopologyError(
+                "host '%s': realserver_tunnel_path_mtu %d leaves %d bytes of TCP payload for %s once the director's "
+                "encapsulation (%d bytes) is added; IPv%d needs at least %d" % (host, path_mtu, mss, vip, overhead, vip.version, MIN_MSS[vip.version])
+            )
+        clamps.append([str(vip), mss])
+    return clamps
 
 
 def _gateways(value, host: str) -> dict:
@@ -579,6 +600,8 @@ def _tunnel_end(server: Mapping, vip, where: str, modules: list, sysctls: dict, 
         raise TopologyError(exc.message) from None
     address = _ip(server["address"], where)
     outer = address.version
+    overheads = ends["overheads"]
+    overheads[vip] = max(overheads.get(vip, 0), model.encapsulation_overhead(kind, outer, checksum))
     if kind == "gre":
         module, device = GRE_DEVICES[outer]
         device = _gre_end(ends, address, checksum == "csum", where) or device

@@ -72,6 +72,7 @@ def witnesses_read_every_rendering(monkeypatch):
     rendered = []
     _recorded(monkeypatch, keepalived, "render", rendered, "keepalived -t")
     _recorded(monkeypatch, nftables, "ruleset", rendered, "nft -c")
+    _recorded(monkeypatch, nftables, "realserver_ruleset", rendered, "nft -c")
     yield
     for witness, text in rendered:
         if text:

@@ -52,8 +52,11 @@ def _network(addresses=(), sysctls=(), gateways=(), boot=True) -> dict:
         "gateways": list(gateways),
         "gue_ports": [],
         "gre_devices": [],
+        "mss_clamps": [],
         "restore": "",
         "boot": boot,
+        "nftables": [],
+        "nftables_content": "",
     }
 
 

@@ -151,6 +151,7 @@ def test_realserver_for_direct_routing():
         "gateways": [],
         "gue_ports": [],
         "gre_devices": [],
+        "mss_clamps": [],
     }
 
 
@@ -279,7 +280,7 @@ def test_a_bad_tunnel_is_refused_on_the_real_server_naming_host_and_service(serv
 
 def test_realserver_for_nat_routes_through_the_gateway():
     network = topology.realserver_network(services("masquerade"), HOSTVARS, "web1", nat_gateways="192.0.2.2")
-    assert network == {"modules": [], "sysctls": [], "addresses": [], "gateways": ["192.0.2.2"], "gue_ports": [], "gre_devices": []}
+    assert network == {"modules": [], "sysctls": [], "addresses": [], "gateways": ["192.0.2.2"], "gue_ports": [], "gre_devices": [], "mss_clamps": []}
     with pytest.raises(TopologyError, match=r"host 'web1': realserver_services\[0\] .* realserver_nat_gateway must give"):
         topology.realserver_network(services("masquerade"), HOSTVARS, "web1")
 
