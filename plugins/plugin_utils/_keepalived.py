@@ -108,7 +108,7 @@ INSTANCE_OVERRIDES = ("interface", "priority", "preempt", "preempt_delay", "adve
 
 
 def _instances(services, hostvars: dict, host: str, settings: dict, variable: str) -> list:
-    own = topology.host_address(hostvars, host, "host '%s'" % host)
+    own = topology.host_addresses(hostvars, host, "host '%s'" % host)
     instances = []
     for group in _address_groups(services, host, settings, variable):
         instance = {
@@ -132,7 +132,7 @@ def _instances(services, hostvars: dict, host: str, settings: dict, variable: st
         if not instance["interface"]:
             raise KeepalivedError("host '%s': director_vrrp_interface (or director_vip_interface) must name the interface VRRP runs on" % host)
         if settings.get("unicast", True):
-            instance.update(_unicast(hostvars, host, own, settings.get("peers") or [], family))
+            instance.update(_unicast(hostvars, host, own.get(family), settings.get("peers") or [], family))
         # each value as the keepalived role will render it, named by the director variable it came from
         _render_instance(instance, None, "", lambda key, group=group: _director_variable(host, group, key))
         instances.append(instance)
@@ -193,7 +193,7 @@ def _address(item, where: str) -> str:
 
 def _unicast(hostvars: dict, host: str, own, peers: list, family: int) -> dict:
     where = "host '%s': director_vrrp_peers" % host
-    if own.version != family:
+    if own is None:
         raise KeepalivedError(
             "host '%s': unicast VRRP for the IPv%d VIPs needs an IPv%d lvs_address on this director; "
             "set director_vrrp_unicast: false to use multicast" % (host, family, family)
@@ -202,8 +202,8 @@ def _unicast(hostvars: dict, host: str, own, peers: list, family: int) -> dict:
     for peer in peers:
         if peer == host:
             continue
-        address = topology.host_address(hostvars, peer, where)
-        if address.version != family:
+        address = topology.host_addresses(hostvars, peer, where).get(family)
+        if address is None:
             raise KeepalivedError("%s: peer '%s' has no IPv%d lvs_address for unicast VRRP" % (where, peer, family))
         addresses.append(str(address))
     if not addresses:

@@ -140,17 +140,44 @@ def _variables_of(hostvars: dict, name: str, where: str):
     return hostvars[name]
 
 
-def _address_in(variables, name: str, where: str):
+def _addresses_in(variables, name: str, where: str) -> dict:
+    """{IP version: address} of a host: lvs_address (an address, or a list of at most one
+    address per family), else an IP ansible_host."""
     value = variables.get("lvs_address", variables.get("ansible_host"))
     if value is None:
         raise TopologyError("%s names host '%s', which has neither lvs_address nor ansible_host" % (where, name))
     variable = "lvs_address" if "lvs_address" in variables else "ansible_host"
-    return _ip(value, "%s: host '%s' %s" % (where, name, variable))
+    listed = variable == "lvs_address" and isinstance(value, list)
+    if listed and not value:
+        raise TopologyError("%s: host '%s' lvs_address must be an address or a list of one address per family, got []" % (where, name))
+    addresses = {}
+    for position, item in enumerate(value if listed else [value]):
+        spot = "%s: host '%s' %s%s" % (where, name, variable, "[%d]" % position if listed else "")
+        address = _ip(item, spot)
+        if address.version in addresses:
+            raise TopologyError("%s: a second IPv%d address; lvs_address lists at most one per family" % (spot, address.version))
+        addresses[address.version] = address
+    return addresses
 
 
-def host_address(hostvars: dict, name: str, where: str):
-    """The address a host is known by: lvs_address, else an IP ansible_host."""
-    return _address_in(_variables_of(hostvars, name, where), name, where)
+def host_addresses(hostvars: dict, name: str, where: str) -> dict:
+    """The addresses a host is known by, by IP version: lvs_address, else an IP ansible_host."""
+    return _addresses_in(_variables_of(hostvars, name, where), name, where)
+
+
+def _of_family(addresses: dict, family: int):
+    # a host of one family gives that address to services of either: a tunnel may carry
+    # one family inside the other, and anything else the model refuses, naming the server
+    return addresses.get(family) or next(iter(addresses.values()))
+
+
+def _family_asked(service: dict) -> int:
+    """The address family a service's servers are looked up in: its address's, else its
+    family's (a firewall mark's); only a host with an address of each family tells."""
+    address = service.get("address")
+    if isinstance(address, str):
+        return 6 if ":" in address else 4
+    return 6 if service.get("family") == "ipv6" else 4
 
 
 class InventoryHosts:
@@ -162,11 +189,11 @@ class InventoryHosts:
         self.hostvars = hostvars
         self._known = {}
 
-    def address(self, name: str, where: str):
+    def address(self, name: str, where: str, family: int):
         if name not in self._known:
             variables = _variables_of(self.hostvars, name, where)
-            self._known[name] = (_address_in(variables, name, where), variables.get("realserver_method"))
-        return self._known[name][0]
+            self._known[name] = (_addresses_in(variables, name, where), variables.get("realserver_method"))
+        return _of_family(self._known[name][0], family)
 
     def declared_method(self, name: str):
         """The host's realserver_method; only for a host whose address was read."""
@@ -187,6 +214,7 @@ def _check_declared_method(hosts: InventoryHosts, name: str, method: str, where:
 
 def _servers_of(service: dict, hosts: InventoryHosts, where: str):
     """(index, server, address, method, host name or None) for each server of a service."""
+    family = _family_asked(service)
     for index, server in enumerate(service.get("servers", [])):
         spot = "%s.servers[%d]" % (where, index)
         if not isinstance(server, dict):
@@ -200,7 +228,7 @@ def _servers_of(service: dict, hosts: InventoryHosts, where: str):
         if name is None:
             address = _ip(server["address"], spot + ".address")
         else:
-            address = hosts.address(name, spot)
+            address = hosts.address(name, spot, family)
             _check_declared_method(hosts, name, method, spot)
         yield index, server, address, method, name
 
@@ -418,12 +446,12 @@ def _unique(items: list) -> list:
     return unique
 
 
-def _own_address(hostvars: dict, host: str):
-    """This host's address, to match servers given by address; None when it has none."""
+def _own_addresses(hostvars: dict, host: str) -> list:
+    """This host's addresses, to match servers given by address; none when it has none."""
     try:
-        return host_address(hostvars, host, "host '%s'" % host)
+        return [str(address) for address in host_addresses(hostvars, host, "host '%s'" % host).values()]
     except TopologyError:
-        return None
+        return []
 
 
 def realserver_fleet(services, hostvars: dict, host: str, variable: str = "realserver_services") -> dict:
@@ -492,9 +520,8 @@ def _picked_by(fleet, hostvars: dict, host: str, variable: str) -> tuple:
         fleet = realserver_fleet(fleet, hostvars, host, variable)
     named, addressed = _picked(fleet, "hosts", host), []
     if fleet["addresses"]:
-        own_address = _own_address(hostvars, host)
-        if own_address is not None:
-            addressed = _picked(fleet, "addresses", str(own_address))
+        for own_address in _own_addresses(hostvars, host):
+            addressed += _picked(fleet, "addresses", own_address)
     return fleet["variable"], sorted(named + addressed, key=lambda entry: entry["index"]), bool(addressed)
 
 
