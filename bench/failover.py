@@ -78,7 +78,7 @@ def markdown(records: list, rows: list, meta: dict) -> str:
         "advert_int before the fault, so takeovers fall between master-down - advert_int and master-down.",
         "lost = requests without an answer within 1 s; after kill -9 the old master keeps forwarding (its kernel still",
         "holds VIP and table) until the new master's gratuitous ARP (unsolicited neighbour advertisement for IPv6)",
-        "moves the client, hence no loss. The IPv6 VIP runs in a VRRPv3 instance of its own at the same advert_int.",
+        "moves the client, hence little or no loss. The IPv6 VIP runs in a VRRPv3 instance of its own at the same advert_int.",
         "",
         "| advert_int | fault | VIP | runs | takeover median (s) | takeover max (s) | lost median | lost max | synced conn. survived | target | met |",
         "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
