@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The failover benchmark's part on a kernel with IPVS (run by bench/failover.sh through
-# tests/bin/vm.sh): build the failover lab, converge it, repeat failover_probe.py, converge
-# again with sub-second VRRPv3 adverts, repeat, take the lab down. Writes
+# tests/bin/vm.sh): build the failover lab, converge it, repeat failover_probe.py (kill -9
+# over the IPv6 VIP too), converge again with sub-second VRRPv3 adverts, repeat, take the
+# lab down. Writes
 # $LVS_IPVS_OUT/failover.jsonl (one record per run) and meta.json.
 #   bench/failover-lab.sh RUNS
 set -uo pipefail
@@ -13,13 +14,14 @@ OUT=${LVS_IPVS_OUT:-$PODMAN_DIR}
 PROBE="$ROOT/extensions/molecule/shared/files/failover_probe.py"
 export MOLECULE_SCENARIO_NAME=failover
 
+# series ADVERT_INT VIP FAULT...: RUNS failovers of each fault, measured on VIP
 series() {
-  local advert=$1; shift
+  local advert=$1 vip=$2; shift 2
   local fault run
   for fault in "$@"; do
     for run in $(seq "$RUNS"); do
-      if ! python3 "$PROBE" --fault "$fault" --run "$run" --run-dir "$LVS_LAB_RUN" --advert-int "$advert" >>"$OUT/failover.jsonl"; then
-        log "failover run $run ($fault, advert_int $advert) failed"
+      if ! python3 "$PROBE" --fault "$fault" --run "$run" --run-dir "$LVS_LAB_RUN" --advert-int "$advert" --vip "$vip" >>"$OUT/failover.jsonl"; then
+        log "failover run $run ($fault, advert_int $advert, $vip) failed"
       fi
     done
   done
@@ -28,9 +30,10 @@ series() {
 cd "$ROOT" || exit 1
 status=1
 if molecule create -s failover && molecule converge -s failover; then
-  series 1 stop kill9 link_down
+  series 1 192.0.2.10 stop kill9 link_down
+  series 1 2001:db8::10 kill9
   if molecule converge -s failover -- -e '{"director_vrrp_advert_int": 0.2, "director_vrrp_version": 3, "director_vrrp_auth_pass": ""}'; then
-    series 0.2 kill9 stop
+    series 0.2 192.0.2.10 kill9 stop
     status=0
   fi
 fi

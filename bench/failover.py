@@ -18,6 +18,11 @@ BACKUP_PRIORITY = 100  # lb2 in playbooks/inventories/ha
 FIELDS = ("run", "fault", "takeover_s", "lost_requests", "synced_conn_survived", "advert_int")
 
 
+def family(record: dict) -> str:
+    """The address family of the VIP the run was measured on."""
+    return "IPv6" if ":" in record["vip"] else "IPv4"
+
+
 def master_down_interval(advert_int: float) -> float:
     """RFC 3768/5798: 3 adverts plus the skew (256 - priority) / 256 adverts."""
     return 3 * advert_int + (256 - BACKUP_PRIORITY) / 256 * advert_int
@@ -36,9 +41,9 @@ def target(fault: str, advert_int: float) -> tuple:
 def summarize(records: list) -> list:
     series = {}
     for record in records:
-        series.setdefault((record["advert_int"], record["fault"]), []).append(record)
+        series.setdefault((record["advert_int"], record["fault"], family(record)), []).append(record)
     rows = []
-    for (advert_int, fault), runs in sorted(series.items(), key=lambda item: (-item[0][0], item[0][1])):
+    for (advert_int, fault, vip_family), runs in sorted(series.items(), key=lambda item: (-item[0][0], item[0][1], item[0][2])):
         takeovers = [run["takeover_s"] for run in runs if run["takeover_s"] is not None]
         lost = [run["lost_requests"] for run in runs]
         limit, rule = target(fault, advert_int)
@@ -46,6 +51,7 @@ def summarize(records: list) -> list:
             {
                 "advert_int": advert_int,
                 "fault": fault,
+                "family": vip_family,
                 "runs": len(runs),
                 "takeovers": len(takeovers),
                 "takeover_median_s": round(statistics.median(takeovers), 3) if takeovers else None,
@@ -71,17 +77,19 @@ def markdown(records: list, rows: list, meta: dict) -> str:
         "After kill -9 or link down the backup's master-down timer runs from the last advert it received, up to one",
         "advert_int before the fault, so takeovers fall between master-down - advert_int and master-down.",
         "lost = requests without an answer within 1 s; after kill -9 the old master keeps forwarding (its kernel still",
-        "holds VIP and table) until the new master's gratuitous ARP moves the client, hence no loss.",
+        "holds VIP and table) until the new master's gratuitous ARP (unsolicited neighbour advertisement for IPv6)",
+        "moves the client, hence little or no loss. The IPv6 VIP runs in a VRRPv3 instance of its own at the same advert_int.",
         "",
-        "| advert_int | fault | runs | takeover median (s) | takeover max (s) | lost median | lost max | synced conn. survived | target | met |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| advert_int | fault | VIP | runs | takeover median (s) | takeover max (s) | lost median | lost max | synced conn. survived | target | met |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for row in rows:
         lines.append(
-            "| %s | %s | %d | %s | %s | %s | %s | %d/%d | %s | %s |"
+            "| %s | %s | %s | %d | %s | %s | %s | %s | %d/%d | %s | %s |"
             % (
                 row["advert_int"],
                 row["fault"],
+                row["family"],
                 row["runs"],
                 row["takeover_median_s"],
                 row["takeover_max_s"],
@@ -97,17 +105,18 @@ def markdown(records: list, rows: list, meta: dict) -> str:
         "",
         "Every run:",
         "",
-        "| advert_int | fault | run | takeover (s) | lost | of | longest gap (s) | long-lived conn. | client ARP to lb2 | VIP left lb1 (s) |",
+        "| advert_int | fault | VIP | run | takeover (s) | lost | of | longest gap (s) | long-lived conn. | client ARP/ND to lb2 | VIP left lb1 (s) |",
     ]
-    lines.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |")
+    lines.append("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |")
     for record in records:
         lines.append(
-            "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+            "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
             % tuple(
                 record.get(key)
                 for key in (
                     "advert_int",
                     "fault",
+                    "vip",
                     "run",
                     "takeover_s",
                     "lost_requests",

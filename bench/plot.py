@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from failover import BACKUP_PRIORITY, master_down_interval
+from failover import BACKUP_PRIORITY, family, master_down_interval
 from table import PER_RULE_LIMIT
 
 WIDTH, HEIGHT = 760, 470
@@ -152,14 +152,15 @@ def table_plot(records: list) -> str:
 
 
 def failover_plot(records: list) -> str:
-    groups = sorted({(r["advert_int"], r["fault"]) for r in records}, key=lambda group: (-group[0], group[1]))
+    groups = sorted({(r["advert_int"], r["fault"], family(r)) for r in records}, key=lambda group: (-group[0], group[1], group[2]))
     x = Scale(-0.5, len(groups) - 0.5, False, LEFT, WIDTH - RIGHT)
-    highest = max(max(r["takeover_s"] for r in records), max(master_down_interval(advert) for advert, _fault in groups))
+    highest = max(max(r["takeover_s"] for r in records), max(master_down_interval(advert) for advert, _fault, _family in groups))
     y = Scale(0, math.ceil(highest + 0.5), False, HEIGHT - BOTTOM, TOP)
     svg = Svg("VRRP takeover per fault and advert interval (lab, 5 runs each)")
-    axes(svg, x, y, "fault, advert_int", "takeover (s)", [(index, "%s, %gs" % (fault, advert)) for index, (advert, fault) in enumerate(groups)])
-    for index, (advert, fault) in enumerate(groups):
-        runs = [r["takeover_s"] for r in records if (r["advert_int"], r["fault"]) == (advert, fault)]
+    labels = [(index, "%s %s, %gs" % (fault, vip_family, advert)) for index, (advert, fault, vip_family) in enumerate(groups)]
+    axes(svg, x, y, "fault, VIP, advert_int", "takeover (s)", labels)
+    for index, (advert, fault, vip_family) in enumerate(groups):
+        runs = [r["takeover_s"] for r in records if (r["advert_int"], r["fault"], family(r)) == (advert, fault, vip_family)]
         limit = master_down_interval(advert) if fault != "stop" else (256 - BACKUP_PRIORITY) / 256 * advert
         svg.line([(x(index - 0.4), y(limit)), (x(index + 0.4), y(limit))], "#d62728", dashed=True)
         for offset, seconds in enumerate(runs):

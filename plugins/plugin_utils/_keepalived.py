@@ -128,7 +128,10 @@ def _instances(services, hostvars: dict, host: str, settings: dict, variable: st
         instance.update({key: group[key] for key in INSTANCE_OVERRIDES if group.get(key) is not None})
         family = _family_of(group["addresses"][0].split()[0])
         if family == 6:
+            # VRRPv3 is the only VRRP for IPv6 and it has no authentication (RFC 5798):
+            # the auth pass guards the IPv4 instance
             instance["version"] = 3
+            instance["authenticate"] = False
         if not instance["interface"]:
             raise KeepalivedError("host '%s': director_vrrp_interface (or director_vip_interface) must name the interface VRRP runs on" % host)
         if settings.get("unicast", True):
@@ -428,7 +431,8 @@ def render(config: dict, auth_pass: str | None = None) -> str:
     for index, instance in enumerate(config.get("vrrp_instances") or []):
         where = "keepalived_vrrp_instances[%d]" % index
         _check_instance(instance, where)
-        key = (instance["interface"], instance["virtual_router_id"], instance.get("version", 2) == 3 and "6" in str(instance["virtual_ipaddresses"]))
+        # VRRP for IPv4 and VRRP for IPv6 are separate protocols: one router ID serves both
+        key = (instance["interface"], instance["virtual_router_id"], _family_of(instance["virtual_ipaddresses"][0].split()[0]))
         if key in routers:
             raise KeepalivedError("%s: virtual_router_id %s is used twice on %s" % (where, instance["virtual_router_id"], instance["interface"]))
         routers.add(key)

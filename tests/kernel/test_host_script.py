@@ -94,6 +94,26 @@ def test_addresses_are_matched_exactly_with_their_prefix(host):
         assert [a for a in addresses(shell) if a.startswith("192.0.2.")] == [wanted]
 
 
+def test_an_ipv6_vip_takes_its_traffic_but_is_never_picked_as_a_source(host):
+    run, shell, _tmp = host
+    shell("ip link add eth9 type dummy && ip link set eth9 up && ip -6 addr add 2001:db8::2/64 dev eth9 nodad")
+    # the director's own address and a /128 VIP in the same prefix: the VIP is the longer match
+    # for 2001:db8::11, so without deprecation it would be the source towards the real servers
+    done = run("--apply", "director", "address eth9 2001:db8::10/128\n")
+    assert done.returncode == 0, done
+    assert " deprecated " in shell("ip -o -6 addr show dev eth9 to 2001:db8::10/128")
+    assert " src 2001:db8::2 " in shell("ip -6 route get 2001:db8::11")
+    assert " 2001:db8::10 " not in shell("ip -6 route get 2001:db8::11")
+    # a VIP an earlier version added as preferred is deprecated by the next run, once
+    shell("ip -6 addr change 2001:db8::10/128 dev eth9 nodad preferred_lft forever")
+    assert " src 2001:db8::10 " in shell("ip -6 route get 2001:db8::11")
+    done = run("--apply", "director", "address eth9 2001:db8::10/128\n")
+    assert "changed: address 2001:db8::10/128 on eth9 deprecated (preferred_lft 0)" in done.stdout.splitlines(), done
+    assert " src 2001:db8::2 " in shell("ip -6 route get 2001:db8::11")
+    again = run("--apply", "director", "address eth9 2001:db8::10/128\n")
+    assert again.returncode == 0 and "changed:" not in again.stdout, again
+
+
 def test_a_route_backup_that_cannot_be_written_leaves_the_route_alone_and_says_so(host):
     run, shell, tmp = host
     shell("ip link add lvs-t0 type veth peer name lvs-t1 && ip link set lvs-t0 up && ip addr add 198.51.100.2/24 dev lvs-t0")

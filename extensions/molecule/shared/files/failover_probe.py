@@ -14,8 +14,9 @@ fault hits the master:
 takeover_s is the time from the fault to the VIP appearing on the backup. Once it has,
 the client sends one line on its old connection (it must come back: the backup knows
 the connection from the sync daemon), its ARP entry for the VIP must come to name the
-backup while requests go on for a few seconds (gratuitous ARP; client_arp_s is how long
-that took after the VIP appeared). stale_vip_s is how long the
+backup while requests go on for a few seconds (gratuitous ARP, or the unsolicited
+neighbour advertisement for an IPv6 VIP; client_arp_s is how long that took after the
+VIP appeared). stale_vip_s is how long the
 old master kept the VIP after the fault (after kill -9: until systemd restarted
 keepalived, which drops it). Then the fault is undone (start, systemd's own restart,
 link up) and the probe waits for the VIP to settle on --expect (the master with
@@ -53,10 +54,15 @@ class Lab:
         return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
 
     def holds(self, host: str, interface: str, vip: str) -> bool:
-        return (" inet %s/" % vip) in self.run(host, "ip -o -4 addr show dev %s" % interface)
+        return address_word(vip) in self.run(host, "ip -o addr show dev %s" % interface)
 
     def holders(self, hosts: list, interface: str, vip: str) -> list:
         return [host for host in hosts if self.holds(host, interface, vip)]
+
+
+def address_word(vip: str) -> str:
+    """How ip -o addr and ip monitor print the VIP: " inet 192.0.2.10/" or " inet6 2001:db8::10/"."""
+    return " %s %s/" % ("inet6" if ":" in vip else "inet", vip)
 
 
 def wait_for(path: str, timeout: float) -> bool:
@@ -75,7 +81,7 @@ def event_time(monitor: str, vip: str, deleted: bool, timeout: float = 0.0) -> f
         with open(monitor, encoding="utf-8") as log:
             for line in log:
                 stamp = STAMP.match(line)
-                if stamp and line[stamp.end() :].lstrip().startswith("Deleted") == deleted and (" inet %s/" % vip) in line:
+                if stamp and line[stamp.end() :].lstrip().startswith("Deleted") == deleted and address_word(vip) in line:
                     return datetime.datetime.fromisoformat(stamp.group(1)).replace(tzinfo=datetime.timezone.utc).timestamp()
         if time.time() >= deadline:
             return None
@@ -150,6 +156,7 @@ def probe(args) -> dict:
     return {
         "run": args.run,
         "fault": args.fault,
+        "vip": args.vip,
         "takeover_s": round(added_at - fault_at, 3) if added_at else None,
         "lost_requests": sum(1 for _started, ok, _reply in requests if not ok),
         "requests": len(requests),

@@ -88,8 +88,13 @@ def test_documented_example_runs_on_the_lab_inventory(lab, filter_name, variable
     host = "web1" if filter_name.startswith("realserver") else "lb1"
     result = ENV.from_string(expression).render(**context(lab, host))
     expected_shape = {
-        "director_topology": lambda r: r["table"] and r["network"]["addresses"] == [["eth0", "192.0.2.10/32"]],
-        "director_keepalived": lambda r: r["vrrp_instances"][0]["unicast_peers"] == ["192.0.2.3"] and r["exclude"] == [{"address": "192.0.2.10", "port": 80}],
+        "director_topology": lambda r: r["table"] and r["network"]["addresses"] == [["eth0", "192.0.2.10/32"], ["eth0", "2001:db8::10/128"]],
+        # the ha inventory is dual-stack: the IPv6 VIP runs in a VRRPv3 instance between the IPv6 addresses
+        "director_keepalived": lambda r: (
+            [i["unicast_peers"] for i in r["vrrp_instances"]] == [["192.0.2.3"], ["2001:db8::3"]]
+            and (r["vrrp_instances"][1]["version"], r["vrrp_instances"][1]["authenticate"]) == (3, False)
+            and r["exclude"] == [{"address": "192.0.2.10", "port": 80}, {"address": "2001:db8::10", "port": 80}]
+        ),
         "keepalived_config": lambda r: "vrrp_instance lvs_v4" in r and 'auth_pass "lab-secr"' in r and "HTTP_GET" in r,
         "realserver_entries": lambda r: r,
         "realserver_fleet": lambda r: r["variable"] == "lvs_services" and any("web1" in bucket for bucket in r["hosts"].values()),

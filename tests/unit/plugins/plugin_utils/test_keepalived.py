@@ -59,6 +59,14 @@ def test_ipv6_vips_get_their_own_vrrpv3_instance():
     assert "unicast_peers" not in instances[1]
 
 
+def test_the_auth_pass_guards_the_ipv4_instance_and_the_ipv6_one_runs_vrrpv3_without():
+    services = [PLAIN, {"address": "2001:db8::10", "port": 80, "servers": [{"address": "2001:db8::11"}]}]
+    config = keepalived.director_keepalived(services, HOSTVARS, "lb1", dict(VRRP, unicast=False, authenticate=True))
+    text = keepalived.render(config, "secret")
+    v4, v6 = text.split("vrrp_instance lvs_v6")
+    assert 'auth_pass "secret"' in v4 and "authentication" not in v6 and "version 3" in v6
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
