@@ -225,7 +225,8 @@ def _number(value, where: str, low: float, high: float, integer: bool = True):
     return value
 
 
-def _check_instance(instance: dict, where: str) -> None:
+def _check_instance(instance: dict, where: str) -> int:
+    """Checks a VRRP instance; returns the address family (4 or 6) of its virtual addresses."""
     for key in ("name", "interface", "virtual_router_id", "priority", "virtual_ipaddresses"):
         if instance.get(key) in (None, "", []):
             raise KeepalivedError("%s needs %s" % (where, key))
@@ -246,6 +247,7 @@ def _check_instance(instance: dict, where: str) -> None:
     families = {_family_of(address.split()[0]) for address in addresses}
     if len(families) > 1:
         raise KeepalivedError("%s mixes IPv4 and IPv6 virtual addresses; keepalived needs one instance per family" % where)
+    return families.pop()
 
 
 def _check_virtual_server(server: dict, where: str) -> None:
@@ -430,9 +432,9 @@ def render(config: dict, auth_pass: str | None = None) -> str:
     routers = set()
     for index, instance in enumerate(config.get("vrrp_instances") or []):
         where = "keepalived_vrrp_instances[%d]" % index
-        _check_instance(instance, where)
+        family = _check_instance(instance, where)
         # VRRP for IPv4 and VRRP for IPv6 are separate protocols: one router ID serves both
-        key = (instance["interface"], instance["virtual_router_id"], _family_of(instance["virtual_ipaddresses"][0].split()[0]))
+        key = (instance["interface"], instance["virtual_router_id"], family)
         if key in routers:
             raise KeepalivedError("%s: virtual_router_id %s is used twice on %s" % (where, instance["virtual_router_id"], instance["interface"]))
         routers.add(key)
