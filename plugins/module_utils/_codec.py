@@ -15,6 +15,7 @@ codec for single control messages.
 
 from __future__ import annotations
 
+import operator
 import struct
 
 NLMSG_ERROR = 2
@@ -26,6 +27,7 @@ _GENL_HEADER = struct.Struct("=BBH")
 _NLA_HEADER = struct.Struct("=HH")
 _ERROR_CODE = struct.Struct("=i")
 GENL_HEADER_SIZE = _GENL_HEADER.size
+NLA_HEADER_SIZE = _NLA_HEADER.size
 HEADER_SIZE = _NLMSG_HEADER.size + GENL_HEADER_SIZE
 _NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED / NLA_F_NET_BYTEORDER
 
@@ -40,6 +42,11 @@ _SCALARS = {
 
 def _align(length: int) -> int:
     return (length + 3) & ~3
+
+
+def _attribute(number: int, payload: bytes) -> bytes:
+    length = _NLA_HEADER.size + len(payload)
+    return _NLA_HEADER.pack(length, number) + payload + b"\0" * (_align(length) - length)
 
 
 class Attrs(dict):
@@ -89,23 +96,37 @@ class Schema:
             self.by_name[name] = entry
             self.by_number[number] = (name, *entry[1:])
 
-    def encode(self, attrs) -> bytes:
-        """``attrs`` as pyroute2 takes them: ``[[name, value], ...]``; nests as ``{"attrs": [...]}``."""
+    def encoded(self, number: int, value, encodings: dict) -> bytes:
+        """One attribute by number, encoded once per value and kept in ``encodings``."""
+        found = encodings.get((self, number, value))
+        if found is None:
+            found = encodings[self, number, value] = self.encode([[self.by_number[number][0], value]])
+        return found
+
+    def encode(self, attrs, encodings: dict | None = None) -> bytes:
+        """``attrs`` as pyroute2 takes them: ``[[name, value], ...]``; nests as ``{"attrs": [...]}``.
+        With ``encodings``, scalar attributes are encoded once per value and kept there
+        (keyed by schema too: attribute numbers are only unique within one)."""
         chunks = []
         for name, value in attrs:
             number, kind, codec, fields = self.by_name[name]
+            if kind == "scalar" and encodings is not None:
+                chunk = encodings.get((self, number, value))
+                if chunk is None:
+                    chunk = encodings[self, number, value] = _attribute(number, codec.pack(value))
+                chunks.append(chunk)
+                continue
             if kind == "scalar":
                 payload = codec.pack(value)
             elif kind == "nested":
-                payload = codec.encode(value["attrs"])
+                payload = codec.encode(value["attrs"], encodings)
             elif kind == "struct":
                 payload = codec.pack(*(value[field] for field in fields))
             elif kind == "asciiz":
                 payload = value.encode("ascii") + b"\0"
             else:
                 payload = bytes(value)
-            length = _NLA_HEADER.size + len(payload)
-            chunks.append(_NLA_HEADER.pack(length, number) + payload + b"\0" * (_align(length) - length))
+            chunks.append(_attribute(number, payload))
         return b"".join(chunks)
 
     def decode(self, data, start: int = 0, end: int | None = None, names=None) -> Attrs:
@@ -128,12 +149,97 @@ class Schema:
             offset += (length + 3) & ~3
         return found
 
+    def span(self, data, start: int, end: int, name: str):
+        """``(data, start, end)`` of the payload of attribute ``name`` in ``data[start:end]``,
+        undecoded; None when absent."""
+        wanted = self.by_name[name][0]
+        offset = start
+        while offset + 4 <= end:
+            length, number = _NLA_HEADER.unpack_from(data, offset)
+            if length < 4:
+                break
+            if number & _NLA_TYPE_MASK == wanted:
+                return data, offset + 4, offset + length
+            offset += (length + 3) & ~3
+        return None
+
     def _subset(self, names) -> dict:
         key = frozenset(names)
         subset = self._subsets.get(key)
         if subset is None:
             subset = self._subsets[key] = {number: entry for number, entry in self.by_number.items() if entry[0] in key}
         return subset
+
+
+class Selected:
+    """The encoded bytes (header, value, padding) of chosen attributes of a nest, cut out
+    without decoding it.
+
+    Every entry of one dump comes from the same kernel code, so entries of the same
+    length almost always share one layout: the attribute numbers, lengths and order. The
+    first entry of each length is walked once and compiled into one ``struct`` that cuts
+    the chosen attributes out and reads every other attribute's header; an entry is only
+    accepted when all those headers equal the compiled ones, so a differing layout is
+    walked and compiled afresh rather than misread.
+    """
+
+    def __init__(self, schema: Schema, names) -> None:
+        self._numbers = frozenset(schema.by_name[name][0] for name in names)
+        self._layouts: dict = {}
+
+    def chunks(self, data, start: int, end: int):
+        """``(order, chunks)``: the attribute numbers in the entry's order and their encoded
+        bytes; None when the entry lacks one of the chosen attributes or holds one twice
+        (a decoder would keep the last, these bytes the first)."""
+        layout = self._layouts.get(end - start, _UNSEEN)
+        if layout is not None:
+            if layout is not _UNSEEN:
+                fields = layout[0].unpack_from(data, start)
+                if layout[1](fields) == layout[2]:
+                    return layout[3], layout[4](fields)
+            # first of its length, or a new layout: lengths that have none stay None
+            layout = self._layouts[end - start] = self._compile(data, start, end)
+        if layout is None:
+            return None
+        return layout[3], layout[4](layout[0].unpack_from(data, start))
+
+    def _compile(self, data, start: int, end: int):
+        formats, headers, expected, chunks, order = ["="], [], [], [], []
+        offset = start
+        while offset + _NLA_HEADER.size <= end:
+            length, number = _NLA_HEADER.unpack_from(data, offset)
+            size = _align(length)
+            if length < _NLA_HEADER.size or offset + size > end:
+                return None
+            number &= _NLA_TYPE_MASK
+            if number in self._numbers:
+                if number in order:
+                    return None
+                chunks.append(len(formats) - 1)
+                order.append(number)
+                formats.append("%ds" % size)
+            else:
+                headers.append(len(formats) - 1)
+                expected.append(_HEADER_WORD.unpack_from(data, offset)[0])
+                formats.append("I%dx" % (size - _NLA_HEADER.size))
+            offset += size
+        if offset != end or len(order) != len(self._numbers):
+            return None
+        return struct.Struct("".join(formats)), _getter(headers), tuple(expected), tuple(order), _getter(chunks)
+
+
+_HEADER_WORD = struct.Struct("=I")
+_UNSEEN = object()
+
+
+def _getter(positions: list):
+    """``fields -> tuple`` of the fields at ``positions`` (itemgetter returns a bare item for one)."""
+    if len(positions) > 1:
+        return operator.itemgetter(*positions)
+    if positions:
+        (position,) = positions
+        return lambda fields: (fields[position],)
+    return lambda fields: ()
 
 
 def _compound(name: str, child) -> tuple:

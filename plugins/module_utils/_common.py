@@ -86,8 +86,10 @@ def open_client(load_module, check_mode: bool):
     return kernel.IpvsClient(load_module=load_module)
 
 
-def read_table(client) -> Table:
-    return client.table() if client is not None else Table()
+def read_table(client, expected: dict | None = None) -> Table:
+    """The kernel's table (empty without a client, in check mode on a kernel without IPVS);
+    ``expected`` as ``IpvsClient.table`` takes it."""
+    return client.table(expected) if client is not None else Table()
 
 
 def service_key_of(params: dict) -> model.ServiceKey:

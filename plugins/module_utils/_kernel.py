@@ -174,11 +174,9 @@ class IpvsClient:
                     pending -= 1
         return [codes[seq] for seq in sequences]
 
-    def _dump(self, cmd: int, payload: bytes = b"", name: str | None = None):
-        """Yield the top-level attributes (only ``name`` when given) of every reply to one dump request."""
+    def _dump(self, cmd: int, payload: bytes = b""):
+        """Yield ``(data, start, end)``: the attributes of every reply to one dump request."""
         (seq,) = self._send([(cmd, payload, nl.NLM_F_DUMP)])
-        top = _schema()
-        names = None if name is None else (name,)
         while True:
             data = self._receive()
             for kind, _flags, reply_seq, start, end in codec.split(data):
@@ -191,7 +189,7 @@ class IpvsClient:
                     if code:
                         raise read_error(code)
                     return
-                yield top.decode(data, start + codec.GENL_HEADER_SIZE, end, names)
+                yield data, start + codec.GENL_HEADER_SIZE, end
 
     # ------------------------------------------------------------------ reading
 
@@ -213,24 +211,34 @@ class IpvsClient:
             dests[state.dest.key] = state
         return dests
 
-    def table(self) -> plan.Table:
+    def table(self, expected: dict | None = None) -> plan.Table:
         """The configuration of every service and real server, without counters
         (one dump of the services, one per service for its servers); only the
-        attributes the configuration needs are decoded."""
+        attributes the configuration needs are decoded.
+
+        ``expected`` (ServiceKey -> the Dests a run wants) makes a table that holds them
+        cheap to read: a real server whose dumped configuration is, byte for byte, the
+        encoding of an expected one is that Dest (decoding the bytes gives an equal one)."""
         table = plan.Table()
         for nest in self._nests(nl.CMD_GET_SERVICE, "IPVS_CMD_ATTR_SERVICE", names=wire.SERVICE_CONFIG_ATTRS):
             service = wire.decode_service(nest.get)
             table.services[service.key] = service
+        known = _KnownServers(expected or {})
+        top = _schema()
         for key in table.services:
             servers = table.servers[key] = {}
-            for nest in self._nests(nl.CMD_GET_DEST, "IPVS_CMD_ATTR_DEST", _service_selector(key), wire.DEST_CONFIG_ATTRS):
-                dest = wire.decode_dest(nest.get, key.family)
+            for reply in self._dump(nl.CMD_GET_DEST, _service_selector(key)):
+                span = top.span(*reply, "IPVS_CMD_ATTR_DEST")
+                if span is None:
+                    continue
+                dest = known.find(key, *span) or known.decode(key, *span)
                 servers[dest.key] = dest
         return table
 
     def _nests(self, cmd: int, name: str, payload: bytes = b"", names=None):
-        for reply in self._dump(cmd, payload, name):
-            nest = reply.nested(name, names)
+        top = _schema()
+        for reply in self._dump(cmd, payload):
+            nest = top.decode(*reply, (name,)).nested(name, names)
             if nest is not None:
                 yield nest
 
@@ -270,7 +278,7 @@ class IpvsClient:
     # ------------------------------------------------------------------ writing
 
     def apply(self, operations) -> list:
-        """Send the operations in order, ``WINDOW`` to a datagram.
+        """Send the operations in order, ``WINDOW`` to a datagram; return them.
 
         The kernel carries out every message of a datagram even after refusing
         one, so a refusal ends the run after its window: the IpvsError names the
@@ -279,28 +287,28 @@ class IpvsClient:
         """
         operations = list(operations)
         selectors: dict = {}
-        applied = []
+        encodings: dict = {}
+        applied: list = []
         for start in range(0, len(operations), WINDOW):
             window = operations[start : start + WINDOW]
             try:
-                codes = self._exchange([(_ACTION_COMMANDS[op.action], _payload(op, selectors)) for op in window])
+                codes = self._exchange([(_ACTION_COMMANDS[op.action], _payload(op, selectors, encodings)) for op in window])
             except IpvsError as exc:
                 # the answers are lost, not the edits: whatever reached the kernel is in its table
                 table = self._fresh_table()
-                done = [op for op in window if plan.holds(table, op)]
-                applied += [op.as_dict() for op in done]
+                applied += [op for op in window if plan.holds(table, op)]
                 raise IpvsError(
                     "%s; the kernel's table, read again, shows %d of the batch's %d edit(s) applied%s"
-                    % (exc.message, len(done), len(window), applied_note(applied, operations)),
-                    applied=applied,
+                    % (exc.message, len(applied) - start, len(window), applied_note(applied, operations)),
+                    applied=[op.as_dict() for op in applied],
                     errno=exc.errno,
                 ) from None
+            applied += [op for op, code in zip(window, codes) if not code]
             refused = [(op, code) for op, code in zip(window, codes) if code]
-            applied += [op.as_dict() for op, code in zip(window, codes) if not code]
             if refused:
                 op, code = refused[0]
                 others = "; the kernel refused %d more change(s) of the same batch" % (len(refused) - 1) if len(refused) > 1 else ""
-                raise IpvsError(explain(op, code) + others + applied_note(applied, operations), applied=applied, errno=code)
+                raise IpvsError(explain(op, code) + others + applied_note(applied, operations), applied=[op.as_dict() for op in applied], errno=code)
         return applied
 
     @staticmethod
@@ -340,6 +348,52 @@ class IpvsClient:
 @functools.cache
 def _schema() -> codec.Schema:
     return codec.Schema(nl.ipvs_msg)
+
+
+class _KnownServers:
+    """The real servers a run expects, recognised in a dump by their bytes (``codec.Selected``)."""
+
+    def __init__(self, expected: dict):
+        self._expected = expected
+        self._schema = _schema().by_name["IPVS_CMD_ATTR_DEST"][2]
+        self._selected = codec.Selected(self._schema, wire.DEST_CONFIG_ATTRS)
+        self._encodings: dict = {}
+        self._templates: dict = {}
+        self._indexes: dict = {}
+
+    def find(self, key: model.ServiceKey, data, start: int, end: int) -> model.Dest | None:
+        dests = self._expected.get(key)
+        cut = self._selected.chunks(data, start, end) if dests else None
+        if cut is None:
+            return None
+        order, chunks = cut
+        index = self._indexes.get((key, order))
+        if index is None:
+            index = self._indexes[key, order] = self._index(dests, order)
+        return index.get(chunks)
+
+    def _index(self, dests, order: tuple) -> dict:
+        """Each expected Dest by the bytes the kernel dumps for it, in the dump's order. Real
+        servers of a service mostly differ in their address only: the other attributes are
+        encoded once per distinct setting, and only the address for each server."""
+        names = [self._schema.by_number[number][0] for number in order]
+        at = names.index("IPVS_DEST_ATTR_ADDR")
+        address_header = self._schema.encoded(order[at], bytes(wire.ADDRESS_SIZE), self._encodings)[: codec.NLA_HEADER_SIZE]
+        encoded, encodings, templates = self._schema.encoded, self._encodings, self._templates
+        index = {}
+        for dest in dests:
+            setting = (order, wire.dest_setting(dest))
+            template = templates.get(setting)
+            if template is None:
+                values = wire.dest_dump_values(dest)
+                chunks = tuple([encoded(number, values[name], encodings) for number, name in zip(order, names)])
+                template = templates[setting] = (chunks[:at], chunks[at + 1 :])
+            address = address_header + wire.address_bytes(dest.key.family, dest.key.address)
+            index[template[0] + (address,) + template[1]] = dest
+        return index
+
+    def decode(self, key: model.ServiceKey, data, start: int, end: int) -> model.Dest:
+        return wire.decode_dest(self._schema.decode(data, start, end, wire.DEST_CONFIG_ATTRS).get, key.family)
 
 
 def _grow_receive_buffer(sock) -> None:
@@ -394,15 +448,16 @@ def _dest_part(op: plan.Operation) -> list:
     return [["IPVS_CMD_ATTR_DEST", {"attrs": wire.dest_id_attrs(dest.key) if op.action == plan.DELETE_SERVER else wire.dest_attrs(dest)}]]
 
 
-def _payload(op: plan.Operation, selectors: dict) -> bytes:
-    """``operation_attrs(op)`` encoded; the service part of server edits is encoded once per service."""
+def _payload(op: plan.Operation, selectors: dict, encodings: dict) -> bytes:
+    """``operation_attrs(op)`` encoded; the service part of server edits is encoded once per
+    service, and the attribute values the edits repeat once per value (``encodings``)."""
     top = _schema()
     if op.action in (plan.ADD_SERVICE, plan.EDIT_SERVICE):
         return top.encode(operation_attrs(op))
     selector = selectors.get(op.service)
     if selector is None:
         selector = selectors[op.service] = _service_selector(op.service)
-    return selector + top.encode(_dest_part(op))
+    return selector + top.encode(_dest_part(op), encodings)
 
 
 def read_error(code: int) -> IpvsError:
@@ -441,8 +496,9 @@ def explain(op: plan.Operation, code: int) -> str:
 
 
 def applied_note(applied: list, operations) -> str:
+    """What of ``operations`` the kernel took: ``applied``, a list of Operations."""
     if not applied:
         return "; nothing was changed"
-    done = ", ".join("%s %s" % (item["action"], item["server"] or item["service"]) for item in applied[:_APPLIED_SHOWN])
+    done = ", ".join("%s %s" % (op.action, (op.server or op.service).label()) for op in applied[:_APPLIED_SHOWN])
     more = " and %d more (see 'applied')" % (len(applied) - _APPLIED_SHOWN) if len(applied) > _APPLIED_SHOWN else ""
     return "; %d of %d changes were applied: %s%s" % (len(applied), len(operations), done, more)

@@ -415,6 +415,18 @@ class Dest:
     tunnel_port: int = 0
     tunnel_checksum: str = ""
 
+    def setting(self) -> tuple:
+        """Every field but the key, in order."""
+        return (
+            self.forwarding_method,
+            self.weight,
+            self.upper_threshold,
+            self.lower_threshold,
+            self.tunnel_type,
+            self.tunnel_port,
+            self.tunnel_checksum,
+        )
+
     def as_dict(self) -> dict:
         return {
             "address": self.key.address,
@@ -450,7 +462,7 @@ def build_dest(
     where = _ServerLabel(canonical, service)
     if family != service.family and method != TUNNEL:
         raise IpvsError("%s: an %s real server behind an %s service needs forwarding_method tunnel, not %s" % (where, family, service.family, method))
-    if family == "ipv6" and netaddr.IPAddress(canonical).is_link_local():
+    if _link_local(family, canonical):
         raise IpvsError("%s: IPv6 link-local addresses cannot be real servers" % where)
     if port is not None and not 0 <= int(port) <= MAX_PORT:
         raise IpvsError("%s: port %s is out of range 0..%d" % (where, port, MAX_PORT))
@@ -471,6 +483,32 @@ def build_dest(
         raise IpvsError("%s: lower_threshold %d is above upper_threshold %d" % (where, lower, upper))
     tunnel = tunnel_options(where, method, tunnel_type, tunnel_port, tunnel_checksum)
     return Dest(DestKey(family, canonical, int(port)), method, weight, upper, lower, *tunnel)
+
+
+def build_dests(service: ServiceKey, servers, checked: dict) -> tuple:
+    """``build_dest`` for each of ``servers`` (dicts of ``address`` and SERVER_OPTIONS).
+
+    The servers of a table mostly share their settings. ``checked`` (kept across the
+    services of one table) holds each setting already checked, with the Dest it gave:
+    a later server with that setting and an address of the same family only has its
+    address parsed, since nothing else build_dest checks depends on the address."""
+    dests = []
+    for server in servers:
+        setting = (service.family, service.port, service.fwmark, *[server.get(name) for name in SERVER_OPTIONS])
+        known = checked.get(setting)
+        if known is not None:
+            family, canonical = parse_address(server["address"], "real server address")
+            if family == known.key.family and not _link_local(family, canonical):
+                dests.append(Dest(DestKey(family, canonical, known.key.port), *known.setting()))
+                continue
+        dest = build_dest(service, server["address"], **{name: server.get(name) for name in SERVER_OPTIONS})
+        checked[setting] = dest
+        dests.append(dest)
+    return tuple(dests)
+
+
+def _link_local(family: str, canonical: str) -> bool:
+    return family == "ipv6" and netaddr.IPAddress(canonical).is_link_local()
 
 
 class _ServerLabel:

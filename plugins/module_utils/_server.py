@@ -60,7 +60,7 @@ def wait_for_drain(client, service, key, params: dict, applied: list, sleep=time
             raise IpvsError(
                 "real server %s of %s still has %d %s connection(s) after %d s (its weight is 0 now)"
                 % (key.label(), service.label(), left, "active" if params["drain_connections"] == "active" else "active+inactive", params["drain_timeout"]),
-                applied=applied,
+                applied=[op.as_dict() for op in applied],
             )
         sleep(params["drain_poll_interval"])
 

@@ -56,13 +56,14 @@ def desired_of(params: dict) -> DesiredTable | None:
     if params.get("services") is None:
         return None
     present, absent = [], []
+    checked: dict = {}
     for item in params["services"]:
         key = common.service_key_of(item)
         if item["state"] == "absent":
             absent.append(key)
             continue
         service = model.build_service(key, **{name: item.get(name) for name in common.SERVICE_OPTION_SPEC})
-        dests = tuple(common.dest_of(key, server) for server in item.get("servers") or ())
+        dests = model.build_dests(key, item.get("servers") or (), checked)
         plan.unique_servers(key, dests)
         present.append(plan.DesiredService(service, dests, purge_servers=params["purge"]))
     _check_unique([item.service.key for item in present] + absent)
@@ -71,6 +72,13 @@ def desired_of(params: dict) -> DesiredTable | None:
 
 def excluded_of(params: dict) -> frozenset:
     return frozenset(common.service_key_of(item) for item in params.get("exclude") or ())
+
+
+def expected_servers(desired: DesiredTable | None) -> dict:
+    """The real servers this run wants, by service: what the kernel most likely holds already."""
+    if desired is None:
+        return {}
+    return {item.service.key: item.servers for item in desired.services if item.servers}
 
 
 def _checked_exclusion(desired: DesiredTable) -> DesiredTable:
@@ -155,7 +163,7 @@ def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
     with lock.table_lock_unless(check_mode, params["lock_timeout"], "lvs.ipvs.ipvs_table") as waited:
         client = common.open_client(load_module, check_mode)
         try:
-            current = without(common.read_table(client), excluded)
+            current = without(common.read_table(client, expected_servers(desired)), excluded)
             ops = operations(current, desired)
             if desired is not None and not desired.clear:
                 # state=absent is the explicit ipvsadm -C; the guard is for tables from an inventory
@@ -169,7 +177,7 @@ def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
                 saved = bool(params.get("dest")) and _save(params["dest"], _held(client, after, excluded, bool(applied), warnings), check_mode)
             except IpvsError as exc:
                 note = "; the %d table edit(s) of this run were applied before it" % len(applied) if applied else ""
-                raise IpvsError(exc.message + note, applied=applied, errno=exc.errno) from None
+                raise IpvsError(exc.message + note, applied=[op.as_dict() for op in applied], errno=exc.errno) from None
         finally:
             if client is not None:
                 client.close()
@@ -198,7 +206,7 @@ def _held(client, planned: plan.Table, excluded: frozenset, applied: bool, warni
     expected = render_table(planned)
     if not applied:
         return expected
-    held = render_table(without(client.table(), excluded))
+    held = render_table(without(client.table({key: servers.values() for key, servers in planned.servers.items()}), excluded))
     if held != expected:
         warnings.append(
             "the kernel's table differs from this run's plan after the edits (something outside lvs.ipvs changed it "

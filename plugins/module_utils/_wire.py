@@ -40,7 +40,7 @@ TUNNEL_CHECKSUMS = {"nocsum": nl.TUN_F_NOCSUM, "csum": nl.TUN_F_CSUM, "remcsum":
 TUNNEL_CHECKSUM_NAMES = {number: name for name, number in TUNNEL_CHECKSUMS.items()}
 _FLAG_BITS = (nl.SVC_F_SCHED1, nl.SVC_F_SCHED2, nl.SVC_F_SCHED3)
 _GENERIC_SCHED_FLAGS = dict(zip(GENERIC_SCHEDULER_FLAGS, _FLAG_BITS))
-_ADDR_LEN = 16  # union nf_inet_addr
+ADDRESS_SIZE = 16  # union nf_inet_addr
 
 
 def _scheduler_flag_bits(scheduler: str) -> dict:
@@ -49,7 +49,7 @@ def _scheduler_flag_bits(scheduler: str) -> dict:
 
 def address_bytes(family: str, address: str) -> bytes:
     """The 16-byte ``nf_inet_addr`` the kernel expects for any family."""
-    return socket.inet_pton(FAMILIES[family], address).ljust(_ADDR_LEN, b"\0")
+    return socket.inet_pton(FAMILIES[family], address).ljust(ADDRESS_SIZE, b"\0")
 
 
 def address_text(family: str, raw: bytes) -> str:
@@ -183,6 +183,20 @@ def dest_attrs(dest: Dest) -> list:
             ["IPVS_DEST_ATTR_TUN_FLAGS", TUNNEL_CHECKSUMS.get(dest.tunnel_checksum, 0)],
         ]
     return attrs
+
+
+def dest_dump_values(dest: Dest) -> dict:
+    """Every attribute of DEST_CONFIG_ATTRS as the kernel dumps it for ``dest``: its own
+    configuration, and the tunnel attributes, zero unless tunnelled."""
+    values = dict(dest_attrs(dest))
+    for name in ("IPVS_DEST_ATTR_TUN_TYPE", "IPVS_DEST_ATTR_TUN_PORT", "IPVS_DEST_ATTR_TUN_FLAGS"):
+        values.setdefault(name, 0)
+    return values
+
+
+def dest_setting(dest: Dest) -> tuple:
+    """Everything of ``dest`` that ``dest_dump_values`` encodes, but the address."""
+    return (dest.key.family, dest.key.port, *dest.setting())
 
 
 def decode_dest(get, service_family: str) -> Dest:

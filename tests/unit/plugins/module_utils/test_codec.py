@@ -141,8 +141,10 @@ def test_acknowledgements_and_errors():
 
 
 def test_batched_payloads_equal_the_generic_encoding():
-    # apply() encodes a service's id once and reuses it for all its server edits
+    # apply() encodes a service's id once and reuses it for all its server edits, and
+    # each attribute value once; twice over, the second time from what the first kept
     selectors: dict = {}
-    for op in OPERATIONS:
-        assert kernel._payload(op, selectors) == codec.Schema(nl.ipvs_msg).encode(kernel.operation_attrs(op))
+    encodings: dict = {}
+    for op in OPERATIONS + OPERATIONS:
+        assert kernel._payload(op, selectors, encodings) == codec.Schema(nl.ipvs_msg).encode(kernel.operation_attrs(op))
     assert set(selectors) == {key for key, _dest in DESTS} | {s.key for s in SERVICES}

@@ -52,9 +52,11 @@ def test_missing_real_server():
 
 
 def test_applied_note():
-    applied = [{"action": "add_service", "service": "TCP 192.0.2.1:80", "server": None}]
+    key = model.service_key("tcp", "192.0.2.1", 80)
+    applied = [plan.Operation(plan.ADD_SERVICE, key, after=model.build_service(key))]
+    applied.append(plan.Operation(plan.ADD_SERVER, key, after=model.build_dest(key, "10.0.0.1")))
     assert kernel.applied_note([], [1]) == "; nothing was changed"
-    assert kernel.applied_note(applied, [1, 2]) == "; 1 of 2 changes were applied: add_service TCP 192.0.2.1:80"
+    assert kernel.applied_note(applied, [1, 2, 3]) == "; 2 of 3 changes were applied: add_service TCP 192.0.2.1:80, add_server 10.0.0.1:80"
 
 
 def test_mixed_family_einval_names_the_sync_daemon():

@@ -212,12 +212,12 @@ class TableOnlyClient:
     def __init__(self, held: plan.Table):
         self.held = held
 
-    def table(self) -> plan.Table:
+    def table(self, expected: dict | None = None) -> plan.Table:
         return self.held
 
     def apply(self, ops) -> list:
         self.held = plan.simulate(self.held, ops)
-        return [op.as_dict() for op in ops]
+        return list(ops)
 
     def close(self) -> None:
         pass
