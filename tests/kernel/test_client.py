@@ -1,6 +1,7 @@
 # The netlink client against the running kernel, with ipvsadm as the witness.
 from __future__ import annotations
 
+import dataclasses
 import errno
 import re
 
@@ -197,6 +198,23 @@ def test_a_large_table_goes_in_batches_and_reads_back_as_ipvsadm_sees_it(client)
     table = client.table()
     assert render_table(table) == ipvsadm("-Sn")
     assert plan.plan_table(table, big_table(60, 10)) == []
+
+
+def test_expected_real_servers_are_recognised_in_the_kernels_own_dumps(client):
+    # a read with expectations takes a dumped server whose bytes are an expected Dest's
+    # encoding as that very Dest (identity proves the bytes matched on this kernel) and
+    # decodes the rest; either way the table equals the one read without expectations
+    wanted = TABLE + big_table(3, 4)
+    client.apply(plan.plan_table(client.table(), wanted))
+    plain = client.table()
+    expected = {item.service.key: item.servers for item in wanted}
+    found = client.table(expected)
+    assert found == plain
+    assert all(found.servers[item.service.key][dest.key] is dest for item in wanted for dest in item.servers)
+    heavier = {key: [dataclasses.replace(dest, weight=dest.weight + 1) for dest in dests] for key, dests in expected.items()}
+    found = client.table(heavier)
+    assert found == plain
+    assert not any(found.servers[key][dest.key] is dest for key, dests in heavier.items() for dest in dests)
 
 
 def test_lean_dump_decodes_as_pyroute2_decodes_the_same_kernel_replies(client):
