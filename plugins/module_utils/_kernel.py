@@ -174,9 +174,11 @@ class IpvsClient:
                     pending -= 1
         return [codes[seq] for seq in sequences]
 
-    def _dump(self, cmd: int, payload: bytes = b""):
-        """Yield ``(data, start, end)``: the attributes of every reply to one dump request."""
+    def _dump(self, cmd: int, payload: bytes = b"", name: str | None = None):
+        """Yield ``(data, start, end)`` for every reply to one dump request: its attributes,
+        or with ``name`` the payload of that attribute (replies without it are skipped)."""
         (seq,) = self._send([(cmd, payload, nl.NLM_F_DUMP)])
+        span = _schema().span
         while True:
             data = self._receive()
             for kind, _flags, reply_seq, start, end in codec.split(data):
@@ -189,7 +191,12 @@ class IpvsClient:
                     if code:
                         raise read_error(code)
                     return
-                yield data, start + codec.GENL_HEADER_SIZE, end
+                if name is None:
+                    yield data, start + codec.GENL_HEADER_SIZE, end
+                    continue
+                found = span(data, start + codec.GENL_HEADER_SIZE, end, name)
+                if found is not None:
+                    yield found
 
     # ------------------------------------------------------------------ reading
 
@@ -224,14 +231,11 @@ class IpvsClient:
             service = wire.decode_service(nest.get)
             table.services[service.key] = service
         known = _KnownServers(expected or {})
-        top = _schema()
         for key in table.services:
             servers = table.servers[key] = {}
-            for reply in self._dump(nl.CMD_GET_DEST, _service_selector(key)):
-                span = top.span(*reply, "IPVS_CMD_ATTR_DEST")
-                if span is None:
-                    continue
-                dest = known.find(key, *span) or known.decode(key, *span)
+            find = known.finder(key)
+            for span in self._dump(nl.CMD_GET_DEST, _service_selector(key), "IPVS_CMD_ATTR_DEST"):
+                dest = find(*span) or known.decode(key, *span)
                 servers[dest.key] = dest
         return table
 
@@ -359,18 +363,26 @@ class _KnownServers:
         self._selected = codec.Selected(self._schema, wire.DEST_CONFIG_ATTRS)
         self._encodings: dict = {}
         self._templates: dict = {}
-        self._indexes: dict = {}
 
-    def find(self, key: model.ServiceKey, data, start: int, end: int) -> model.Dest | None:
+    def finder(self, key: model.ServiceKey):
+        """``find(data, start, end)``: the expected Dest of ``key`` that a dumped entry is, or None."""
         dests = self._expected.get(key)
-        cut = self._selected.chunks(data, start, end) if dests else None
-        if cut is None:
-            return None
-        order, chunks = cut
-        index = self._indexes.get((key, order))
-        if index is None:
-            index = self._indexes[key, order] = self._index(dests, order)
-        return index.get(chunks)
+        if not dests:
+            return lambda data, start, end: None
+        chunks_of = self._selected.chunks
+        indexes: dict = {}
+
+        def find(data, start: int, end: int) -> model.Dest | None:
+            cut = chunks_of(data, start, end)
+            if cut is None:
+                return None
+            order, chunks = cut
+            index = indexes.get(order)
+            if index is None:
+                index = indexes[order] = self._index(dests, order)
+            return index.get(chunks)
+
+        return find
 
     def _index(self, dests, order: tuple) -> dict:
         """Each expected Dest by the bytes the kernel dumps for it, in the dump's order. Real

@@ -494,10 +494,12 @@ def build_dests(service: ServiceKey, servers, checked: dict) -> tuple:
     address parsed, since nothing else build_dest checks depends on the address."""
     dests = []
     for server in servers:
-        setting = (service.family, service.port, service.fwmark, *[server.get(name) for name in SERVER_OPTIONS])
+        setting = (service.family, service.port, service.fwmark, *map(server.get, SERVER_OPTIONS))
         known = checked.get(setting)
         if known is not None:
-            family, canonical = parse_address(server["address"], "real server address")
+            # a plain address (inet_pton refuses spaces, brackets and prefixes) needs no more
+            address = server["address"]
+            family, canonical = (isinstance(address, str) and _parse_host(address)) or parse_address(address, "real server address")
             if family == known.key.family and not _link_local(family, canonical):
                 dests.append(Dest(DestKey(family, canonical, known.key.port), *known.setting()))
                 continue

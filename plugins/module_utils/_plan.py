@@ -70,6 +70,11 @@ class DesiredService:
     service: Service
     servers: tuple | None = None
     purge_servers: bool = False
+    # ``servers`` by DestKey: a server listed twice is refused as soon as the service is
+    servers_by_key: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "servers_by_key", unique_servers(self.service.key, self.servers or ()))
 
 
 def plan_service(current: Service | None, desired: Service | None) -> list:
@@ -85,10 +90,11 @@ def plan_service(current: Service | None, desired: Service | None) -> list:
 def plan_servers(service: ServiceKey, current: dict, desired=(), absent=(), purge: bool = False) -> list:
     """Edits for the real servers of one service.
 
-    ``desired`` servers are made present as given, ``absent`` keys removed, and
-    with ``purge`` every server not in ``desired`` is removed too.
+    ``desired`` servers (Dests, or a dict of them by key already checked unique)
+    are made present as given, ``absent`` keys removed, and with ``purge`` every
+    server not in ``desired`` is removed too.
     """
-    wanted = unique_servers(service, desired)
+    wanted = desired if isinstance(desired, dict) else unique_servers(service, desired)
     deletes = [current[key] for key in absent if key in current]
     if purge:
         unlisted = [key for key in current if key not in wanted and current[key] not in deletes]
@@ -98,7 +104,7 @@ def plan_servers(service: ServiceKey, current: dict, desired=(), absent=(), purg
         existing = current.get(key)
         if existing is None:
             ops.append(Operation(ADD_SERVER, service, after=dest))
-        elif existing != dest:
+        elif existing is not dest and existing != dest:  # the same object when read as expected
             ops.append(Operation(EDIT_SERVER, service, before=existing, after=dest))
     return ops
 
@@ -124,7 +130,7 @@ def plan_table(current: Table, desired, purge: bool = False) -> list:
         seen.add(key)
         ops += plan_service(current.services.get(key), item.service)
         if item.servers is not None:
-            ops += plan_servers(key, current.servers_of(key), item.servers, purge=item.purge_servers)
+            ops += plan_servers(key, current.servers_of(key), item.servers_by_key, purge=item.purge_servers)
     if purge:
         ops += [Operation(DELETE_SERVICE, key, before=svc) for key, svc in sorted(current.services.items()) if key not in seen]
     return ops

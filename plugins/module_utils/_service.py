@@ -22,7 +22,6 @@ def desired_of(params: dict) -> plan.DesiredService | None:
     if servers is None:
         return plan.DesiredService(service)
     dests = tuple(common.dest_of(key, server) for server in servers)
-    plan.unique_servers(key, dests)
     return plan.DesiredService(service, dests, purge_servers=params["purge_servers"])
 
 

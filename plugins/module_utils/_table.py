@@ -64,7 +64,6 @@ def desired_of(params: dict) -> DesiredTable | None:
             continue
         service = model.build_service(key, **{name: item.get(name) for name in common.SERVICE_OPTION_SPEC})
         dests = model.build_dests(key, item.get("servers") or (), checked)
-        plan.unique_servers(key, dests)
         present.append(plan.DesiredService(service, dests, purge_servers=params["purge"]))
     _check_unique([item.service.key for item in present] + absent)
     return _checked_exclusion(DesiredTable(tuple(present), tuple(absent), params["purge"], excluded=excluded))
@@ -112,7 +111,7 @@ def operations(current: plan.Table, desired: DesiredTable | None) -> list:
     current = without(current, desired.excluded)
     if desired.clear:
         return plan.plan_table(current, [], purge=True)
-    services = [plan.DesiredService(item.service, item.servers, purge_servers=desired.purge) for item in desired.services]
+    services = [item if item.purge_servers == desired.purge else plan.DesiredService(item.service, item.servers, desired.purge) for item in desired.services]
     ops = plan.plan_table(current, services, purge=desired.purge)
     if not desired.purge:
         # with purge, every service not listed as present is deleted already
