@@ -23,6 +23,8 @@ from ansible_collections.lvs.ipvs.plugins.module_utils import _savefile as savef
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 from ansible_collections.lvs.ipvs.plugins.module_utils._rules import command, render_table
 
+# Above this many services the result echoes their number, not the list (see echoed_args).
+ECHOED_SERVICES = 100
 _SUMMARY_KEYS = (plan.ADD_SERVICE, plan.EDIT_SERVICE, plan.DELETE_SERVICE, plan.ADD_SERVER, plan.EDIT_SERVER, plan.DELETE_SERVER)
 
 
@@ -37,6 +39,16 @@ class DesiredTable:
     purge: bool = False
     clear: bool = False
     excluded: frozenset = frozenset()
+
+
+def echoed_args(params: dict) -> dict:
+    """The arguments the result echoes as ``invocation.module_args``: a large table is sent
+    back to the controller, decoded and tagged there once more for nothing but -vvv, so
+    more than ECHOED_SERVICES services are echoed as their number."""
+    services = params.get("services")
+    if services is None or len(services) <= ECHOED_SERVICES:
+        return params
+    return dict(params, services=len(services))
 
 
 def desired_of(params: dict) -> DesiredTable | None:

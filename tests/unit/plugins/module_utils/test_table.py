@@ -360,3 +360,11 @@ def test_a_share_within_the_limit_and_an_explicit_clear_are_applied(monkeypatch)
 def test_the_share_is_validated_with_the_rest_of_the_input():
     with pytest.raises(IpvsError, match=r"^max_removed_percent 101 is out of range 0..100$"):
         table.desired_of(params(services=[], max_removed_percent=101))
+
+
+def test_a_large_table_is_echoed_as_its_size():
+    small = params(services=[service("192.0.2.%d" % number, "10.0.0.1") for number in range(1, 4)])
+    assert table.echoed_args(small) is small
+    large = params(services=[service("198.18.%d.%d" % divmod(number, 250), "10.0.0.1") for number in range(table.ECHOED_SERVICES + 1)])
+    assert table.echoed_args(large) == dict(large, services=table.ECHOED_SERVICES + 1)
+    assert len(large["services"]) == table.ECHOED_SERVICES + 1
