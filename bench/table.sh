@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 log "host: cold start and module memory"
 "$VENV/bin/python" "$ROOT/bench/table.py" host "$work/host.json"
 
-log "kernel: ipvs_table, ipvsadm and ansible-playbook, 10 to 10,000 real servers"
+log "kernel: ipvs_table, ipvsadm and ansible-playbook, 10 to 100,000 real servers"
 # shellcheck disable=SC2016 # expanded by the shell that runs the command, in the guest
 LVS_IPVS_VM_OUT="$work" "$ROOT/tests/bin/vm.sh" bash -c \
   '"$0" "$1" kernel "$LVS_IPVS_OUT/kernel.json"' "$VENV/bin/python" "$ROOT/bench/table.py"

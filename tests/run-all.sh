@@ -240,6 +240,11 @@ topology_on_host() {
 }
 
 trap 'log "run-all.sh stopped at line $LINENO (exit $?)"' ERR
+# what failed where, as the layers say it (the topology layer names the scenario and
+# task), repeated below the per-layer times, where the tail of a CI log shows it
+export LVS_IPVS_FAILURES="$CACHE/failures.txt"
+mkdir -p "$CACHE"
+: > "$LVS_IPVS_FAILURES"
 started=$SECONDS
 log "=== setup"
 "$ROOT/tests/bin/setup.sh"
@@ -263,6 +268,7 @@ for name in setup lint package docs sanity unit vm kernel topology trixie-kernel
   [[ -n ${took[$name]:-} ]] && log "$name: ${took[$name]} s"
 done
 if ((${#failed[@]})); then
+  cat "$LVS_IPVS_FAILURES" >&2
   log "FAILED layers: ${failed[*]}"
   exit 1
 fi

@@ -76,18 +76,29 @@ if [[ -n ${LVS_LAB_DEMO:-} ]]; then
   for scenario in "${scenarios[@]}"; do demo "$scenario" || status=1; done
   exit $status
 fi
+# The task that failed a scenario, from its output: the last failure Ansible did not
+# ignore (the play ends there; cleanup and destroy still run after it).
+failed_task() {
+  awk '/^TASK \[/ { task = $0 }
+    /^(fatal|failed): \[/ { failure = $0; getline after; if (after !~ /\.\.\.ignoring/) { last = task "\n  " substr(failure, 1, 600) } }
+    END { if (last) print last }' "$1"
+}
+
 for scenario in "${scenarios[@]}"; do
   started=$SECONDS
   steps=$(mktemp)
+  output=$(mktemp)
   # a scenario passes when molecule does and no step of its sequence was skipped
-  if (cd "$ROOT" && LVS_IPVS_TIMING_LABEL=$scenario LVS_LAB_STEPS=$steps molecule test --scenario-name "$scenario") &&
+  if (cd "$ROOT" && LVS_IPVS_TIMING_LABEL=$scenario LVS_LAB_STEPS=$steps molecule test --scenario-name "$scenario") 2>&1 | tee "$output" &&
     "$VENV/bin/python" "$ROOT/tests/bin/check_steps.py" "$ROOT/extensions/molecule/$scenario" "$steps"; then
     log "scenario $scenario passed in $((SECONDS - started)) s"
   else
     log "scenario $scenario FAILED after $((SECONDS - started)) s"
+    # run-all.sh repeats this at the end of its output, where a CI log's tail shows it
+    { echo "topology scenario $scenario FAILED at:"; failed_task "$output"; } | tee -a "${LVS_IPVS_FAILURES:-/dev/null}" >&2
     status=1
   fi
-  rm -f "$steps"
+  rm -f "$steps" "$output"
 done
 cat "$LVS_LAB_RESULTS"/*.md 2>/dev/null
 exit $status
