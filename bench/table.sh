@@ -15,7 +15,8 @@ log "host: cold start and module memory"
 
 log "kernel: ipvs_table, ipvsadm and ansible-playbook, 10 to 100,000 real servers"
 # shellcheck disable=SC2016 # expanded by the shell that runs the command, in the guest
-LVS_IPVS_VM_OUT="$work" "$ROOT/tests/bin/vm.sh" bash -c \
+# the guest starts with a clean environment: the sizes travel on its command line
+LVS_IPVS_VM_OUT="$work" "$ROOT/tests/bin/vm.sh" env "BENCH_SIZES=${BENCH_SIZES:-}" "BENCH_PLAYBOOK_LIMIT=${BENCH_PLAYBOOK_LIMIT:-}" bash -c \
   '"$0" "$1" kernel "$LVS_IPVS_OUT/kernel.json"' "$VENV/bin/python" "$ROOT/bench/table.py"
 
 "$VENV/bin/python" "$ROOT/bench/table.py" render "$ROOT/bench/results" "$work/host.json" "$work/kernel.json"
