@@ -229,7 +229,7 @@ notes:
     C(-Z) (O(zero_counters)), with C(-A/-E/-D/-a/-e/-d) as the edits it plans.
   - Firewall-mark services are stored by the kernel as TCP, as in M(lvs.ipvs.ipvs_service).
   - With more than 100 services, the result's C(invocation.module_args.services) (shown at C(-vvv))
-    is their number rather than the list given: echoing a 10,000 server table back took 13 of the
+    is their number rather than the list given, since echoing a 10,000 server table back took 13 of the
     60 seconds of a no-op task in the project's benchmark.
 seealso:
   - module: lvs.ipvs.ipvs_service
