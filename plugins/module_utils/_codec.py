@@ -96,13 +96,6 @@ class Schema:
             self.by_name[name] = entry
             self.by_number[number] = (name, *entry[1:])
 
-    def encoded(self, number: int, value, encodings: dict) -> bytes:
-        """One attribute by number, encoded once per value and kept in ``encodings``."""
-        found = encodings.get((self, number, value))
-        if found is None:
-            found = encodings[self, number, value] = self.encode([[self.by_number[number][0], value]])
-        return found
-
     def encode(self, attrs, encodings: dict | None = None) -> bytes:
         """``attrs`` as pyroute2 takes them: ``[[name, value], ...]``; nests as ``{"attrs": [...]}``.
         With ``encodings``, scalar attributes are encoded once per value and kept there

@@ -240,11 +240,9 @@ class IpvsClient:
         return table
 
     def _nests(self, cmd: int, name: str, payload: bytes = b"", names=None):
-        top = _schema()
-        for reply in self._dump(cmd, payload):
-            nest = top.decode(*reply, (name,)).nested(name, names)
-            if nest is not None:
-                yield nest
+        nest = _schema().by_name[name][2]
+        for span in self._dump(cmd, payload, name):
+            yield nest.decode(*span, names)
 
     def _read(self, cmd: int, dump: bool = False, reply_class=None) -> list:
         try:
@@ -300,10 +298,11 @@ class IpvsClient:
             except IpvsError as exc:
                 # the answers are lost, not the edits: whatever reached the kernel is in its table
                 table = self._fresh_table()
-                applied += [op for op in window if plan.holds(table, op)]
+                done = [op for op in window if plan.holds(table, op)]
+                applied += done
                 raise IpvsError(
                     "%s; the kernel's table, read again, shows %d of the batch's %d edit(s) applied%s"
-                    % (exc.message, len(applied) - start, len(window), applied_note(applied, operations)),
+                    % (exc.message, len(done), len(window), applied_note(applied, operations)),
                     applied=[op.as_dict() for op in applied],
                     errno=exc.errno,
                 ) from None
@@ -390,15 +389,15 @@ class _KnownServers:
         encoded once per distinct setting, and only the address for each server."""
         names = [self._schema.by_number[number][0] for number in order]
         at = names.index("IPVS_DEST_ATTR_ADDR")
-        address_header = self._schema.encoded(order[at], bytes(wire.ADDRESS_SIZE), self._encodings)[: codec.NLA_HEADER_SIZE]
-        encoded, encodings, templates = self._schema.encoded, self._encodings, self._templates
+        encode, encodings, templates = self._schema.encode, self._encodings, self._templates
+        address_header = encode([[names[at], bytes(wire.ADDRESS_SIZE)]])[: codec.NLA_HEADER_SIZE]
         index = {}
         for dest in dests:
             setting = (order, wire.dest_setting(dest))
             template = templates.get(setting)
             if template is None:
                 values = wire.dest_dump_values(dest)
-                chunks = tuple([encoded(number, values[name], encodings) for number, name in zip(order, names)])
+                chunks = tuple([encode([[name, values[name]]], encodings) for name in names])
                 template = templates[setting] = (chunks[:at], chunks[at + 1 :])
             address = address_header + wire.address_bytes(dest.key.family, dest.key.address)
             index[template[0] + (address,) + template[1]] = dest
