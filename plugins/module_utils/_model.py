@@ -18,6 +18,7 @@ import re
 import socket
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 
@@ -91,12 +92,14 @@ def parse_address(text: str, what: str) -> tuple[str, str]:
 def _parse_host(raw: str):
     # inet_pton is what netaddr's INET_PTON mode does underneath, minus its objects;
     # tables repeat addresses, hence the cache
-    for family, number in FAMILIES.items():
-        try:
-            return family, socket.inet_ntop(number, socket.inet_pton(number, raw))
-        except (OSError, ValueError):
-            continue
-    return None
+    family = "ipv6" if ":" in raw else "ipv4"
+    try:
+        packed = socket.inet_pton(FAMILIES[family], raw)
+    except (OSError, ValueError):
+        return None
+    # the only IPv4 text inet_pton takes is four decimal numbers without leading zeros,
+    # which is already the canonical form
+    return family, raw if family == "ipv4" else socket.inet_ntop(socket.AF_INET6, packed)
 
 
 def host_port(family: str, address: str, port: int) -> str:
@@ -392,8 +395,11 @@ def served_traffic(key: ServiceKey) -> MarkedTraffic:
 # --------------------------------------------------------------------------- real servers
 
 
-@dataclass(frozen=True, order=True)
-class DestKey:
+class DestKey(NamedTuple):
+    """What identifies a real server within its service. A tuple: tables key their servers
+    by it, and a tuple hashes, compares and is built in C (a frozen dataclass does all
+    three in Python, for every real server of every table read or planned)."""
+
     family: str
     address: str
     port: int
@@ -402,9 +408,8 @@ class DestKey:
         return host_port(self.family, self.address, self.port)
 
 
-@dataclass(frozen=True)
-class Dest:
-    """A real server's configuration (what ``ipvsadm -a/-e`` sets)."""
+class Dest(NamedTuple):
+    """A real server's configuration (what ``ipvsadm -a/-e`` sets); a tuple, as DestKey."""
 
     key: DestKey
     forwarding_method: str = DEFAULT_METHOD
@@ -417,15 +422,7 @@ class Dest:
 
     def setting(self) -> tuple:
         """Every field but the key, in order."""
-        return (
-            self.forwarding_method,
-            self.weight,
-            self.upper_threshold,
-            self.lower_threshold,
-            self.tunnel_type,
-            self.tunnel_port,
-            self.tunnel_checksum,
-        )
+        return self[1:]
 
     def as_dict(self) -> dict:
         return {
@@ -493,19 +490,20 @@ def build_dests(service: ServiceKey, servers, checked: dict) -> tuple:
     a later server with that setting and an address of the same family only has its
     address parsed, since nothing else build_dest checks depends on the address."""
     dests = []
+    append, identity = dests.append, (service.family, service.port, service.fwmark)
     for server in servers:
-        setting = (service.family, service.port, service.fwmark, *map(server.get, SERVER_OPTIONS))
+        setting = (*identity, *map(server.get, SERVER_OPTIONS))
         known = checked.get(setting)
         if known is not None:
             # a plain address (inet_pton refuses spaces, brackets and prefixes) needs no more
             address = server["address"]
             family, canonical = (isinstance(address, str) and _parse_host(address)) or parse_address(address, "real server address")
-            if family == known.key.family and not _link_local(family, canonical):
-                dests.append(Dest(DestKey(family, canonical, known.key.port), *known.setting()))
+            if family == known.key.family and (family == "ipv4" or not _link_local(family, canonical)):
+                append(Dest(DestKey(family, canonical, known.key.port), *known[1:]))
                 continue
         dest = build_dest(service, server["address"], **{name: server.get(name) for name in SERVER_OPTIONS})
         checked[setting] = dest
-        dests.append(dest)
+        append(dest)
     return tuple(dests)
 
 

@@ -12,6 +12,7 @@ identity itself differs, which is a different entry by definition.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 from ansible_collections.lvs.ipvs.plugins.module_utils._model import Dest, DestKey, Service, ServiceKey
@@ -24,8 +25,9 @@ EDIT_SERVER = "edit_server"
 DELETE_SERVER = "delete_server"
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(NamedTuple):
+    """One edit of the table; a tuple, built for every real server a plan adds or changes."""
+
     action: str
     service: ServiceKey
     before: Service | Dest | None = None

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _common as common
 from ansible_collections.lvs.ipvs.plugins.module_utils import _lock as lock
@@ -33,7 +32,7 @@ def operations(state: str, service: model.ServiceKey, servers: dict, desired: mo
     existing = servers.get(key)
     if existing is None:
         return []
-    return plan.plan_servers(service, servers, [replace(existing, weight=0)])
+    return plan.plan_servers(service, servers, [existing._replace(weight=0)])
 
 
 def connections(client, service: model.ServiceKey, key: model.DestKey) -> dict:

@@ -1,7 +1,6 @@
 # The netlink client against the running kernel, with ipvsadm as the witness.
 from __future__ import annotations
 
-import dataclasses
 import errno
 import re
 
@@ -211,7 +210,7 @@ def test_expected_real_servers_are_recognised_in_the_kernels_own_dumps(client):
     found = client.table(expected)
     assert found == plain
     assert all(found.servers[item.service.key][dest.key] is dest for item in wanted for dest in item.servers)
-    heavier = {key: [dataclasses.replace(dest, weight=dest.weight + 1) for dest in dests] for key, dests in expected.items()}
+    heavier = {key: [dest._replace(weight=dest.weight + 1) for dest in dests] for key, dests in expected.items()}
     found = client.table(heavier)
     assert found == plain
     assert not any(found.servers[key][dest.key] is dest for key, dests in heavier.items() for dest in dests)

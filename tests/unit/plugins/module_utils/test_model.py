@@ -1,7 +1,11 @@
 # Validation and normalisation of desired services and servers (no kernel).
 from __future__ import annotations
 
+import socket
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _wire as wire
@@ -15,6 +19,22 @@ FWM = model.service_key(fwmark=3)
 def test_addresses_are_canonical():
     assert model.service_key("tcp", "[2001:DB8:0:0::1]", 80).address == "2001:db8::1"
     assert model.parse_address(" 192.0.2.7 ", "x") == ("ipv4", "192.0.2.7")
+
+
+@given(
+    st.lists(st.text("0123456789", min_size=1, max_size=4), min_size=1, max_size=5).map(".".join)
+    | st.ip_addresses().map(str)
+    | st.ip_addresses(v=6).map(lambda address: address.exploded.upper())
+)
+def test_an_address_is_taken_exactly_when_inet_pton_takes_it_and_in_inet_ntops_form(text):
+    # IPv4 text is kept as given once inet_pton takes it: prove that is its canonical form
+    family = socket.AF_INET6 if ":" in text else socket.AF_INET
+    try:
+        packed = socket.inet_pton(family, text)
+    except OSError:
+        assert model._parse_host(text) is None
+        return
+    assert model._parse_host(text) == (model.FAMILY_NAMES[family], socket.inet_ntop(family, packed))
 
 
 @pytest.mark.parametrize(

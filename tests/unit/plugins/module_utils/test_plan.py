@@ -38,7 +38,7 @@ def test_identical_table_needs_nothing():
 
 def test_attribute_changes_are_in_place_edits():
     current = table((SVC, [A, B]))
-    desired = plan.DesiredService(replace(SVC, scheduler="rr"), (replace(A, weight=0), B))
+    desired = plan.DesiredService(replace(SVC, scheduler="rr"), (A._replace(weight=0), B))
     assert actions(plan.plan_table(current, [desired])) == [("edit_service", None), ("edit_server", "10.0.0.1")]
 
 
@@ -90,15 +90,15 @@ def test_duplicates_are_refused():
     with pytest.raises(IpvsError, match="listed twice"):
         plan.plan_table(plan.Table(), [plan.DesiredService(SVC), plan.DesiredService(SVC)])
     with pytest.raises(IpvsError, match=r"10\.0\.0\.1:80 is listed twice"):
-        plan.plan_servers(KEY, {}, [A, replace(A, weight=5)])
+        plan.plan_servers(KEY, {}, [A, A._replace(weight=5)])
 
 
 def test_simulate_gives_the_table_after_the_plan():
     current = table((SVC, [A, B]))
-    desired = [plan.DesiredService(replace(SVC, scheduler="rr"), (replace(A, weight=9),), purge_servers=True)]
+    desired = [plan.DesiredService(replace(SVC, scheduler="rr"), (A._replace(weight=9),), purge_servers=True)]
     after = plan.simulate(current, plan.plan_table(current, desired))
     assert after.services[KEY].scheduler == "rr"
-    assert list(after.servers_of(KEY).values()) == [replace(A, weight=9)]
+    assert list(after.servers_of(KEY).values()) == [A._replace(weight=9)]
     assert plan.plan_table(after, desired) == []
     assert current.servers_of(KEY)[B.key] == B  # the input is not modified
 

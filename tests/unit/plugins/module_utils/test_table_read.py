@@ -5,7 +5,6 @@
 # configuration), in any attribute order.
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import struct
 
@@ -116,7 +115,7 @@ def held_and_expected(draw):
                 template = draw(st.sampled_from(settings_pool).filter(lambda other, dest=dest: other.key.family == dest.key.family))
                 wanted.append(with_address(template, dest.key.address))
             elif choice == "other weight":
-                wanted.append(dataclasses.replace(dest, weight=(dest.weight + 1) % model.MAX_WEIGHT))
+                wanted.append(dest._replace(weight=(dest.weight + 1) % model.MAX_WEIGHT))
         wanted += draw(st.lists(dests(key), max_size=2))
         expected[key] = wanted
     return held, expected
