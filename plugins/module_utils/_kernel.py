@@ -288,13 +288,12 @@ class IpvsClient:
         the changes the kernel acknowledged.
         """
         operations = list(operations)
-        selectors: dict = {}
-        encodings: dict = {}
+        payload = _Payloads().of
         applied: list = []
         for start in range(0, len(operations), WINDOW):
             window = operations[start : start + WINDOW]
             try:
-                codes = self._exchange([(_ACTION_COMMANDS[op.action], _payload(op, selectors, encodings)) for op in window])
+                codes = self._exchange([(_ACTION_COMMANDS[op.action], payload(op)) for op in window])
             except IpvsError as exc:
                 # the answers are lost, not the edits: whatever reached the kernel is in its table
                 table = self._fresh_table()
@@ -459,16 +458,36 @@ def _dest_part(op: plan.Operation) -> list:
     return [["IPVS_CMD_ATTR_DEST", {"attrs": wire.dest_id_attrs(dest.key) if op.action == plan.DELETE_SERVER else wire.dest_attrs(dest)}]]
 
 
-def _payload(op: plan.Operation, selectors: dict, encodings: dict) -> bytes:
-    """``operation_attrs(op)`` encoded; the service part of server edits is encoded once per
-    service, and the attribute values the edits repeat once per value (``encodings``)."""
-    top = _schema()
-    if op.action in (plan.ADD_SERVICE, plan.EDIT_SERVICE):
-        return top.encode(operation_attrs(op))
-    selector = selectors.get(op.service)
-    if selector is None:
-        selector = selectors[op.service] = _service_selector(op.service)
-    return selector + top.encode(_dest_part(op), encodings)
+# A DEST nest starts with its header, then the address attribute's header and the address.
+_ADDRESS_AT = 2 * codec.NLA_HEADER_SIZE
+
+
+class _Payloads:
+    """``operation_attrs(op)`` encoded, for one run's edits. The service part of server edits
+    is encoded once per service. A server edit's DEST nest is encoded once per action and
+    setting: its address comes first and always takes ADDRESS_SIZE bytes, so each server's
+    nest is that encoding with its own address put in."""
+
+    def __init__(self):
+        self._selectors: dict = {}
+        self._templates: dict = {}
+
+    def of(self, op: plan.Operation) -> bytes:
+        if op.action in (plan.ADD_SERVICE, plan.EDIT_SERVICE):
+            return _schema().encode(operation_attrs(op))
+        selector = self._selectors.get(op.service)
+        if selector is None:
+            selector = self._selectors[op.service] = _service_selector(op.service)
+        if op.server is None:
+            return selector
+        dest = op.after or op.before
+        key = dest.key
+        setting = (op.action, key.family, key.port, None if op.action == plan.DELETE_SERVER else dest[1:])
+        template = self._templates.get(setting)
+        if template is None:
+            nest = _schema().encode(_dest_part(op))
+            template = self._templates[setting] = (nest[:_ADDRESS_AT], nest[_ADDRESS_AT + wire.ADDRESS_SIZE :])
+        return selector + template[0] + wire.address_bytes(key.family, key.address) + template[1]
 
 
 def read_error(code: int) -> IpvsError:

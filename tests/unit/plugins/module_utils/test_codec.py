@@ -141,10 +141,8 @@ def test_acknowledgements_and_errors():
 
 
 def test_batched_payloads_equal_the_generic_encoding():
-    # apply() encodes a service's id once and reuses it for all its server edits, and
-    # each attribute value once; twice over, the second time from what the first kept
-    selectors: dict = {}
-    encodings: dict = {}
+    # apply() encodes a service's id once for all its server edits, and a server edit's
+    # nest once per setting; twice over, the second time from what the first kept
+    payload = kernel._Payloads().of
     for op in OPERATIONS + OPERATIONS:
-        assert kernel._payload(op, selectors, encodings) == codec.Schema(nl.ipvs_msg).encode(kernel.operation_attrs(op))
-    assert set(selectors) == {key for key, _dest in DESTS} | {s.key for s in SERVICES}
+        assert payload(op) == codec.Schema(nl.ipvs_msg).encode(kernel.operation_attrs(op))

@@ -68,6 +68,22 @@ def test_the_lean_codec_agrees_with_pyroute2_and_reads_its_own_bytes(pair):
             assert wire.decode_dest(decoded.get_attr("IPVS_CMD_ATTR_DEST").get_attr, service.key.family) == dest
 
 
+@settings(max_examples=150, deadline=None)
+@given(services().flatmap(lambda service: st.tuples(st.just(service), st.lists(dests(service.key), min_size=1, max_size=6))))
+def test_every_edit_is_sent_as_the_generic_encoding_gives_it(pair):
+    # apply() puts each server's address into a nest encoded once per setting: whatever
+    # the settings and addresses, in every action, the bytes are those of operation_attrs
+    service, servers = pair
+    ops = [plan.Operation(plan.ADD_SERVICE, service.key, after=service), plan.Operation(plan.EDIT_SERVICE, service.key, before=service, after=service)]
+    for dest in servers:
+        ops += [plan.Operation(action, service.key, after=dest) for action in (plan.ADD_SERVER, plan.EDIT_SERVER)]
+        ops.append(plan.Operation(plan.DELETE_SERVER, service.key, before=dest))
+    ops.append(plan.Operation(plan.DELETE_SERVICE, service.key, before=service))
+    payload = kernel._Payloads().of
+    for op in ops + ops:
+        assert payload(op) == codec.Schema(nl.ipvs_msg).encode(kernel.operation_attrs(op))
+
+
 def _desired(table: plan.Table, purge: bool, absent=(), excluded=frozenset()) -> table_utils.DesiredTable:
     items = tuple(plan.DesiredService(service, tuple(table.servers_of(key).values())) for key, service in table.services.items())
     return table_utils.DesiredTable(items, tuple(absent), purge, excluded=excluded)
