@@ -482,7 +482,8 @@ class _Payloads:
             return selector
         dest = op.after or op.before
         key = dest.key
-        setting = (op.action, key.family, key.port, None if op.action == plan.DELETE_SERVER else dest[1:])
+        # a deletion sends the server's identity only
+        setting = (op.action, key.family, key.port) if op.action == plan.DELETE_SERVER else (op.action, wire.dest_setting(dest))
         template = self._templates.get(setting)
         if template is None:
             nest = _schema().encode(_dest_part(op))

@@ -490,7 +490,7 @@ def build_dests(service: ServiceKey, servers, checked: dict) -> tuple:
     a later server with that setting and an address of the same family only has its
     address parsed, since nothing else build_dest checks depends on the address."""
     dests = []
-    append, identity = dests.append, (service.family, service.port, service.fwmark)
+    identity = (service.family, service.port, service.fwmark)
     for server in servers:
         setting = (*identity, *map(server.get, SERVER_OPTIONS))
         known = checked.get(setting)
@@ -498,12 +498,12 @@ def build_dests(service: ServiceKey, servers, checked: dict) -> tuple:
             # a plain address (inet_pton refuses spaces, brackets and prefixes) needs no more
             address = server["address"]
             family, canonical = (isinstance(address, str) and _parse_host(address)) or parse_address(address, "real server address")
-            if family == known.key.family and (family == "ipv4" or not _link_local(family, canonical)):
-                append(Dest(DestKey(family, canonical, known.key.port), *known[1:]))
+            if family == known.key.family and not _link_local(family, canonical):
+                dests.append(Dest(DestKey(family, canonical, known.key.port), *known.setting()))
                 continue
         dest = build_dest(service, server["address"], **{name: server.get(name) for name in SERVER_OPTIONS})
         checked[setting] = dest
-        append(dest)
+        dests.append(dest)
     return tuple(dests)
 
 
