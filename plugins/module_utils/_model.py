@@ -168,9 +168,9 @@ def netmask_text(family: str, prefix: int) -> str:
 # --------------------------------------------------------------------------- services
 
 
-@dataclass(frozen=True, order=True)
-class ServiceKey:
-    """What identifies a virtual service: (protocol, address, port) or a firewall mark."""
+class ServiceKey(NamedTuple):
+    """What identifies a virtual service: (protocol, address, port) or a firewall mark.
+    A tuple, as DestKey: every table read, planned or checked looks services up by it."""
 
     family: str
     protocol: str
@@ -217,9 +217,8 @@ def service_key(protocol=None, address=None, port=None, fwmark=None, family=None
     return ServiceKey(family=addr_family, protocol=protocol, address=canonical, port=int(port))
 
 
-@dataclass(frozen=True)
-class Service:
-    """A virtual service's configuration (what ``ipvsadm -A/-E`` sets)."""
+class Service(NamedTuple):
+    """A virtual service's configuration (what ``ipvsadm -A/-E`` sets); a tuple, as DestKey."""
 
     key: ServiceKey
     scheduler: str = DEFAULT_SCHEDULER
@@ -486,9 +485,10 @@ def build_dests(service: ServiceKey, servers, checked: dict) -> tuple:
     """``build_dest`` for each of ``servers`` (dicts of ``address`` and SERVER_OPTIONS).
 
     The servers of a table mostly share their settings. ``checked`` (kept across the
-    services of one table) holds each setting already checked, with the Dest it gave:
-    a later server with that setting and an address of the same family only has its
-    address parsed, since nothing else build_dest checks depends on the address."""
+    services of one table) holds each setting already checked, with the family, port and
+    options of the Dest it gave: a later server with that setting and an address of the
+    same family only has its address parsed, since nothing else build_dest checks
+    depends on the address."""
     dests = []
     identity = (service.family, service.port, service.fwmark)
     for server in servers:
@@ -496,13 +496,14 @@ def build_dests(service: ServiceKey, servers, checked: dict) -> tuple:
         known = checked.get(setting)
         if known is not None:
             # a plain address (inet_pton refuses spaces, brackets and prefixes) needs no more
+            known_family, port, options = known
             address = server["address"]
             family, canonical = (isinstance(address, str) and _parse_host(address)) or parse_address(address, "real server address")
-            if family == known.key.family and not _link_local(family, canonical):
-                dests.append(Dest(DestKey(family, canonical, known.key.port), *known.setting()))
+            if family == known_family and (family == "ipv4" or not _link_local(family, canonical)):
+                dests.append(Dest(DestKey(family, canonical, port), *options))
                 continue
         dest = build_dest(service, server["address"], **{name: server.get(name) for name in SERVER_OPTIONS})
-        checked[setting] = dest
+        checked[setting] = (dest.key.family, dest.key.port, dest.setting())
         dests.append(dest)
     return tuple(dests)
 

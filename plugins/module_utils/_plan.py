@@ -11,11 +11,14 @@ identity itself differs, which is a different entry by definition.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
 from ansible_collections.lvs.ipvs.plugins.module_utils._model import Dest, DestKey, Service, ServiceKey
+
+_KEY = operator.attrgetter("key")
 
 ADD_SERVICE = "add_service"
 EDIT_SERVICE = "edit_service"
@@ -97,6 +100,9 @@ def plan_servers(service: ServiceKey, current: dict, desired=(), absent=(), purg
     server not in ``desired`` is removed too.
     """
     wanted = desired if isinstance(desired, dict) else unique_servers(service, desired)
+    if not absent and current == wanted:
+        # the common no-op, compared in C: a read with expectations holds the very Dests wanted
+        return []
     deletes = [current[key] for key in absent if key in current]
     if purge:
         unlisted = [key for key in current if key not in wanted and current[key] not in deletes]
@@ -112,11 +118,14 @@ def plan_servers(service: ServiceKey, current: dict, desired=(), absent=(), purg
 
 
 def unique_servers(service: ServiceKey, servers) -> dict:
-    found: dict = {}
-    for dest in servers:
-        if dest.key in found:
-            raise IpvsError("real server %s is listed twice for %s" % (dest.key.label(), service.label()))
-        found[dest.key] = dest
+    servers = tuple(servers)
+    found = dict(zip(map(_KEY, servers), servers))
+    if len(found) < len(servers):
+        seen: set = set()
+        for dest in servers:
+            if dest.key in seen:
+                raise IpvsError("real server %s is listed twice for %s" % (dest.key.label(), service.label()))
+            seen.add(dest.key)
     return found
 
 

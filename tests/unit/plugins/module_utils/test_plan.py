@@ -1,8 +1,6 @@
 # The planner is pure: these tests pin which netlink edits it chooses.
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
@@ -38,7 +36,7 @@ def test_identical_table_needs_nothing():
 
 def test_attribute_changes_are_in_place_edits():
     current = table((SVC, [A, B]))
-    desired = plan.DesiredService(replace(SVC, scheduler="rr"), (A._replace(weight=0), B))
+    desired = plan.DesiredService(SVC._replace(scheduler="rr"), (A._replace(weight=0), B))
     assert actions(plan.plan_table(current, [desired])) == [("edit_service", None), ("edit_server", "10.0.0.1")]
 
 
@@ -95,7 +93,7 @@ def test_duplicates_are_refused():
 
 def test_simulate_gives_the_table_after_the_plan():
     current = table((SVC, [A, B]))
-    desired = [plan.DesiredService(replace(SVC, scheduler="rr"), (A._replace(weight=9),), purge_servers=True)]
+    desired = [plan.DesiredService(SVC._replace(scheduler="rr"), (A._replace(weight=9),), purge_servers=True)]
     after = plan.simulate(current, plan.plan_table(current, desired))
     assert after.services[KEY].scheduler == "rr"
     assert list(after.servers_of(KEY).values()) == [A._replace(weight=9)]
