@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import operator
 import struct
+from typing import NamedTuple
 
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
 NLM_F_MULTI = 0x2
+_NLMSG_MIN_TYPE = 0x10  # below: NOOP, ERROR, DONE, OVERRUN
 
 _NLMSG_HEADER = struct.Struct("=IHHII")
 _GENL_HEADER = struct.Struct("=BBH")
 _NLA_HEADER = struct.Struct("=HH")
 _ERROR_CODE = struct.Struct("=i")
+_DONE_SIZE = _NLMSG_HEADER.size + _ERROR_CODE.size
 GENL_HEADER_SIZE = _GENL_HEADER.size
 NLA_HEADER_SIZE = _NLA_HEADER.size
 HEADER_SIZE = _NLMSG_HEADER.size + GENL_HEADER_SIZE
@@ -181,44 +184,172 @@ class Selected:
         self._layouts: dict = {}
 
     def chunks(self, data, start: int, end: int):
-        """``(order, chunks)``: the attribute numbers in the entry's order and their encoded
-        bytes; None when the entry lacks one of the chosen attributes or holds one twice
-        (a decoder would keep the last, these bytes the first)."""
+        """``(order, chunks)``: the attribute numbers in the entry's order, grouped in runs
+        of attributes that follow each other, and each run's encoded bytes; None when the
+        entry lacks one of the chosen attributes or holds one twice (a decoder would keep
+        the last, these bytes the first)."""
         layout = self._layouts.get(end - start, _UNSEEN)
         if layout is not None:
             if layout is not _UNSEEN:
-                fields = layout[0].unpack_from(data, start)
-                if layout[1](fields) == layout[2]:
-                    return layout[3], layout[4](fields)
+                fields = layout.struct.unpack_from(data, start)
+                if layout.headers(fields) == layout.expected:
+                    return layout.order, layout.chunks(fields)
             # first of its length, or a new layout: lengths that have none stay None
             layout = self._layouts[end - start] = self._compile(data, start, end)
         if layout is None:
             return None
-        return layout[3], layout[4](layout[0].unpack_from(data, start))
+        return layout.order, layout.chunks(layout.struct.unpack_from(data, start))
 
     def _compile(self, data, start: int, end: int):
-        formats, headers, expected, chunks, order = ["="], [], [], [], []
-        offset = start
+        builder = _LayoutBuilder()
+        return builder.compiled() if builder.attributes(data, start, end, self._numbers) else None
+
+
+class SelectedReplies:
+    """``Selected`` over whole datagrams of dump replies: the chosen attributes of the
+    nest ``nest`` of every reply, cut out in one ``struct.iter_unpack`` pass.
+
+    A dump's replies of one datagram are mostly of one length and layout. The first
+    reply's layout is compiled with its netlink and generic netlink headers; the
+    datagram is read as replies of that length, and the leading ones whose every
+    header (length, type, flags, sequence, port, command, attribute headers) equals the
+    compiled one are taken. Each of them says its length is that length, so each
+    begins where the one before ends: the cut is exact, not a guess. The rest of the
+    datagram (the end of the dump, a reply of another layout) is the caller's to walk.
+    """
+
+    def __init__(self, schema: Schema, nest: str, names) -> None:
+        number, _kind, nested, _fields = schema.by_name[nest]
+        self._nest = number
+        self._numbers = frozenset(nested.by_name[name][0] for name in names)
+        self._layouts: dict = {}
+
+    def cut(self, data, seq: int) -> tuple:
+        """``(order, chunks, end)``: ``Selected.chunks``'s order, the chunks of each leading
+        reply of dump ``seq``, and where the replies left to walk begin (0 when none was
+        cut)."""
+        if len(data) < HEADER_SIZE:
+            return None, [], 0
+        size = _HEADER_WORD.unpack_from(data, 0)[0]
+        layout = self._layouts.get(size, _UNSEEN)
+        if layout is _UNSEEN:
+            layout = self._layouts[size] = self._compile(data, size)
+        if layout is None:
+            return None, [], 0
+        count = len(data) // size
+        rows = list(layout.struct.iter_unpack(memoryview(data)[: count * size]))
+        matches = list(map((seq, *layout.expected).__eq__, map(layout.headers, rows)))
+        if not all(matches):
+            count = matches.index(False)
+            del rows[count:]
+        return layout.order, list(map(layout.chunks, rows)), count * size
+
+    def _compile(self, data, size: int):
+        if size < HEADER_SIZE or size % 4 or size > len(data):
+            return None
+        _length, kind, _flags, _seq, port = _NLMSG_HEADER.unpack_from(data, 0)
+        if kind < _NLMSG_MIN_TYPE:
+            return None  # an error or the end of the dump: nothing to cut
+        builder = _LayoutBuilder()
+        builder.header(_HEADER_WORD.unpack_from(data, 0)[0], 0)
+        builder.header(_HEADER_WORD.unpack_from(data, 4)[0], 0)
+        builder.sequence()
+        builder.header(port, 0)
+        builder.header(_HEADER_WORD.unpack_from(data, _NLMSG_HEADER.size)[0], 0)
+        offset, nests = HEADER_SIZE, 0
+        while offset + _NLA_HEADER.size <= size:
+            length, number = _NLA_HEADER.unpack_from(data, offset)
+            if length < _NLA_HEADER.size or offset + _align(length) > size:
+                return None
+            if number & _NLA_TYPE_MASK == self._nest:
+                nests += 1
+                builder.header(_HEADER_WORD.unpack_from(data, offset)[0], 0)
+                if not builder.attributes(data, offset + _NLA_HEADER.size, offset + _align(length), self._numbers):
+                    return None
+            else:
+                builder.header(_HEADER_WORD.unpack_from(data, offset)[0], _align(length) - _NLA_HEADER.size)
+            offset += _align(length)
+        if offset != size or nests != 1:
+            return None
+        return builder.compiled()
+
+
+class _Layout(NamedTuple):
+    struct: struct.Struct
+    headers: object  # fields -> the header words to check (the sequence first, if any)
+    expected: tuple  # the header words of the compiled entry, without the sequence
+    order: tuple  # the chosen attribute numbers of each run, in the entry's order
+    chunks: object  # fields -> the bytes of each run
+
+
+class _LayoutBuilder:
+    """The ``struct`` format of one entry, field by field: header words to check and
+    chosen attributes to cut out. Chosen attributes that follow each other are cut as one
+    run (one bytes object): fewer objects to make and hash per entry."""
+
+    def __init__(self) -> None:
+        self._formats: list = []
+        self._headers: list = []
+        self._expected: list = []
+        self._chunks: list = []
+        self._runs: list = []  # the attribute numbers of each run
+        self._sizes: list = []  # the bytes of each run
+        self._sequence: list = []
+        self._in_run = False
+
+    def header(self, word: int, skipped: int) -> None:
+        """A header word that must equal ``word``, then ``skipped`` bytes left unread."""
+        self._headers.append(len(self._formats))
+        self._expected.append(word)
+        self._formats.append("I%dx" % skipped)
+        self._in_run = False
+
+    def sequence(self) -> None:
+        """The netlink sequence number: checked against the dump's own."""
+        self._sequence.append(len(self._formats))
+        self._formats.append("I")
+        self._in_run = False
+
+    def chosen(self, number: int, size: int) -> None:
+        """A chosen attribute of ``size`` bytes, header and padding included."""
+        if self._in_run:
+            self._runs[-1].append(number)
+            self._sizes[-1] += size
+            self._formats[-1] = "%ds" % self._sizes[-1]
+            return
+        self._chunks.append(len(self._formats))
+        self._runs.append([number])
+        self._sizes.append(size)
+        self._formats.append("%ds" % size)
+        self._in_run = True
+
+    def attributes(self, data, start: int, end: int, numbers: frozenset) -> bool:
+        """Every attribute in ``data[start:end]``; False unless each of ``numbers`` is there once."""
+        offset, seen = start, set()
         while offset + _NLA_HEADER.size <= end:
             length, number = _NLA_HEADER.unpack_from(data, offset)
             size = _align(length)
             if length < _NLA_HEADER.size or offset + size > end:
-                return None
+                return False
             number &= _NLA_TYPE_MASK
-            if number in self._numbers:
-                if number in order:
-                    return None
-                chunks.append(len(formats) - 1)
-                order.append(number)
-                formats.append("%ds" % size)
+            if number in numbers:
+                if number in seen:
+                    return False
+                seen.add(number)
+                self.chosen(number, size)
             else:
-                headers.append(len(formats) - 1)
-                expected.append(_HEADER_WORD.unpack_from(data, offset)[0])
-                formats.append("I%dx" % (size - _NLA_HEADER.size))
+                self.header(_HEADER_WORD.unpack_from(data, offset)[0], size - _NLA_HEADER.size)
             offset += size
-        if offset != end or len(order) != len(self._numbers):
-            return None
-        return struct.Struct("".join(formats)), _getter(headers), tuple(expected), tuple(order), _getter(chunks)
+        return offset == end and len(seen) == len(numbers)
+
+    def compiled(self) -> _Layout:
+        return _Layout(
+            struct.Struct("=" + "".join(self._formats)),
+            _getter(self._sequence + self._headers),
+            tuple(self._expected),
+            tuple(tuple(run) for run in self._runs),
+            _getter(self._chunks),
+        )
 
 
 _HEADER_WORD = struct.Struct("=I")
@@ -262,10 +393,9 @@ def message(family_id: int, flags: int, seq: int, cmd: int, version: int, payloa
     return _NLMSG_HEADER.pack(length, family_id, flags, seq, 0) + _GENL_HEADER.pack(cmd, version, 0) + payload
 
 
-def split(data):
-    """Yield ``(type, flags, seq, start, end)`` of every netlink message in one datagram;
-    ``start``..``end`` is the payload after the netlink header."""
-    offset = 0
+def split(data, offset: int = 0):
+    """Yield ``(type, flags, seq, start, end)`` of every netlink message in one datagram,
+    from ``offset`` on; ``start``..``end`` is the payload after the netlink header."""
     size = len(data)
     while offset + _NLMSG_HEADER.size <= size:
         length, kind, flags, seq, _pid = _NLMSG_HEADER.unpack_from(data, offset)
@@ -273,6 +403,15 @@ def split(data):
             break
         yield kind, flags, seq, offset + _NLMSG_HEADER.size, offset + length
         offset += _align(length)
+
+
+def ends(data, offset: int, seq: int) -> bool:
+    """Whether ``data[offset:]`` is exactly dump ``seq``'s NLMSG_DONE (without extended
+    acknowledgement attributes): its end, with nothing left to walk."""
+    if len(data) - offset != _DONE_SIZE:
+        return False
+    length, kind, _flags, reply_seq, _pid = _NLMSG_HEADER.unpack_from(data, offset)
+    return length == _DONE_SIZE and kind == NLMSG_DONE and reply_seq == seq
 
 
 def error_code(data, start: int) -> int:

@@ -20,9 +20,11 @@ from __future__ import annotations
 import errno
 import functools
 import itertools
+import operator
 import os
 import select
 import socket
+from typing import NamedTuple
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _codec as codec
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
@@ -177,26 +179,41 @@ class IpvsClient:
     def _dump(self, cmd: int, payload: bytes = b"", name: str | None = None):
         """Yield ``(data, start, end)`` for every reply to one dump request: its attributes,
         or with ``name`` the payload of that attribute (replies without it are skipped)."""
+        for seq, data in self._datagrams(cmd, payload):
+            spans, done = self._replies(data, seq, 0, name)
+            yield from spans
+            if done:
+                return
+
+    def _datagrams(self, cmd: int, payload: bytes):
+        """``(seq, datagram)`` for each datagram answering one dump request, until the
+        caller has seen its end."""
         (seq,) = self._send([(cmd, payload, nl.NLM_F_DUMP)])
-        span = _schema().span
         while True:
-            data = self._receive()
-            for kind, _flags, reply_seq, start, end in codec.split(data):
-                if reply_seq != seq:
-                    continue
-                if kind == codec.NLMSG_DONE:
-                    return
-                if kind == codec.NLMSG_ERROR:
-                    code = codec.error_code(data, start)
-                    if code:
-                        raise read_error(code)
-                    return
-                if name is None:
-                    yield data, start + codec.GENL_HEADER_SIZE, end
-                    continue
-                found = span(data, start + codec.GENL_HEADER_SIZE, end, name)
-                if found is not None:
-                    yield found
+            yield seq, self._receive()
+
+    def _replies(self, data, seq: int, offset: int, name: str | None) -> tuple:
+        """``(spans, done)``: ``_dump``'s spans of the replies to dump ``seq`` in ``data``
+        from ``offset`` on, and whether the dump ended in this datagram."""
+        span = _schema().span
+        spans = []
+        for kind, _flags, reply_seq, start, end in codec.split(data, offset):
+            if reply_seq != seq:
+                continue
+            if kind == codec.NLMSG_DONE:
+                return spans, True
+            if kind == codec.NLMSG_ERROR:
+                code = codec.error_code(data, start)
+                if code:
+                    raise read_error(code)
+                return spans, True
+            if name is None:
+                spans.append((data, start + codec.GENL_HEADER_SIZE, end))
+                continue
+            found = span(data, start + codec.GENL_HEADER_SIZE, end, name)
+            if found is not None:
+                spans.append(found)
+        return spans, False
 
     # ------------------------------------------------------------------ reading
 
@@ -233,10 +250,16 @@ class IpvsClient:
         known = _KnownServers(expected or {})
         for key in table.services:
             servers = table.servers[key] = {}
-            find = known.finder(key)
-            for span in self._dump(nl.CMD_GET_DEST, _service_selector(key), "IPVS_CMD_ATTR_DEST"):
-                dest = find(*span) or known.decode(key, *span)
-                servers[dest.key] = dest
+            for seq, data in self._datagrams(nl.CMD_GET_DEST, _service_selector(key)):
+                offset = known.cut(key, data, seq, servers)
+                if codec.ends(data, offset, seq):
+                    break
+                spans, done = self._replies(data, seq, offset, _DEST)
+                for span in spans:
+                    dest = known.find(key, *span) or known.decode(key, *span)
+                    servers[dest.key] = dest
+                if done:
+                    break
         return table
 
     def _nests(self, cmd: int, name: str, payload: bytes = b"", names=None):
@@ -352,55 +375,104 @@ def _schema() -> codec.Schema:
     return codec.Schema(nl.ipvs_msg)
 
 
+_DEST = "IPVS_CMD_ATTR_DEST"
+_ADDRESS = "IPVS_DEST_ATTR_ADDR"
+
+
+class _Template(NamedTuple):
+    """A setting's encoding in a dump's runs (``codec.Selected``): the runs before the one
+    with the address, that run's bytes before and after the address, the runs after."""
+
+    before: tuple
+    prefix: bytes
+    suffix: bytes
+    after: tuple
+
+
+_BEFORE = operator.attrgetter("before")
+_PREFIX = operator.attrgetter("prefix")
+_SUFFIX = operator.attrgetter("suffix")
+_AFTER = operator.attrgetter("after")
+_KEY = operator.attrgetter("key")
+
+
 class _KnownServers:
-    """The real servers a run expects, recognised in a dump by their bytes (``codec.Selected``)."""
+    """The real servers a run expects, recognised in a dump by their bytes: a datagram's
+    replies at once (``codec.SelectedReplies``), or one reply (``codec.Selected``)."""
 
     def __init__(self, expected: dict):
-        self._expected = expected
-        self._schema = _schema().by_name["IPVS_CMD_ATTR_DEST"][2]
+        # one index for the whole table, its keys numbered by service: building it is a
+        # few passes of built-in iterators over every expected server, not a few per service
+        self._numbers = {key: number for number, key in enumerate(expected)}
+        self._expected = list(itertools.chain.from_iterable(expected.values()))
+        self._services = list(itertools.chain.from_iterable(map(itertools.repeat, self._numbers.values(), map(len, expected.values()))))
+        self._schema = _schema().by_name[_DEST][2]
         self._selected = codec.Selected(self._schema, wire.DEST_CONFIG_ATTRS)
+        self._replies = codec.SelectedReplies(_schema(), _DEST, wire.DEST_CONFIG_ATTRS)
         self._encodings: dict = {}
-        self._templates: dict = {}
+        self._indexes: dict = {}
+        self._address = self._schema.by_name[_ADDRESS][0]
+        self._address_header = self._schema.encode([[_ADDRESS, bytes(wire.ADDRESS_SIZE)]])[: codec.NLA_HEADER_SIZE]
 
-    def finder(self, key: model.ServiceKey):
-        """``find(data, start, end)``: the expected Dest of ``key`` that a dumped entry is, or None."""
-        dests = self._expected.get(key)
-        if not dests:
-            return lambda data, start, end: None
-        chunks_of = self._selected.chunks
-        indexes: dict = {}
+    def cut(self, key: model.ServiceKey, data, seq: int, servers: dict) -> int:
+        """Put the real servers of the leading replies of ``data`` that share one layout
+        into ``servers``, as expected Dests or decoded; return where the rest begins."""
+        order, chunks, end = self._replies.cut(data, seq)
+        if not chunks:
+            return 0
+        found = list(map(self._index(order).get, zip(itertools.repeat(self._numbers.get(key)), chunks)))
+        if None in found:
+            size = end // len(chunks)
+            span = _schema().span
+            for number in [number for number, pair in enumerate(found) if pair is None]:
+                dest = self.decode(key, *span(data, number * size + codec.HEADER_SIZE, (number + 1) * size, _DEST))
+                found[number] = (dest.key, dest)
+        servers.update(found)
+        return end
 
-        def find(data, start: int, end: int) -> model.Dest | None:
-            cut = chunks_of(data, start, end)
-            if cut is None:
-                return None
-            order, chunks = cut
-            index = indexes.get(order)
-            if index is None:
-                index = indexes[order] = self._index(dests, order)
-            return index.get(chunks)
+    def find(self, key: model.ServiceKey, data, start: int, end: int) -> model.Dest | None:
+        """The expected Dest of ``key`` that the dumped entry ``data[start:end]`` is, or None."""
+        cut = self._selected.chunks(data, start, end)
+        if cut is None:
+            return None
+        order, chunks = cut
+        pair = self._index(order).get((self._numbers.get(key), chunks))
+        return pair[1] if pair else None
 
-        return find
-
-    def _index(self, dests, order: tuple) -> dict:
-        """Each expected Dest by the bytes the kernel dumps for it, in the dump's order. Real
-        servers of a service mostly differ in their address only: the other attributes are
-        encoded once per distinct setting, and only the address for each server."""
-        names = [self._schema.by_number[number][0] for number in order]
-        at = names.index("IPVS_DEST_ATTR_ADDR")
-        encode, encodings, templates = self._schema.encode, self._encodings, self._templates
-        address_header = encode([[names[at], bytes(wire.ADDRESS_SIZE)]])[: codec.NLA_HEADER_SIZE]
-        index = {}
-        for dest in dests:
-            setting = (order, wire.dest_setting(dest))
-            template = templates.get(setting)
-            if template is None:
-                values = wire.dest_dump_values(dest)
-                chunks = tuple([encode([[name, values[name]]], encodings) for name in names])
-                template = templates[setting] = (chunks[:at], chunks[at + 1 :])
-            address = address_header + wire.address_bytes(dest.key.family, dest.key.address)
-            index[template[0] + (address,) + template[1]] = dest
+    def _index(self, order: tuple) -> dict:
+        """``(DestKey, Dest)`` of each expected Dest by its service's number and the bytes
+        the kernel dumps for it, in the dump's order. Real servers mostly differ in their
+        address only: the other attributes are encoded once per distinct setting (a
+        template of the chunks before and after the address), and only the address for
+        each server. Per server, built-in iterators do the work (see ``wire.dest_settings``)."""
+        index = self._indexes.get(order)
+        if index is not None:
+            return index
+        dests = self._expected
+        settings = wire.dest_settings(dests)
+        templates: dict = {}
+        found = list(map(templates.get, settings))
+        for position in [position for position, template in enumerate(found) if template is None]:
+            found[position] = templates.get(settings[position]) or self._template(templates, order, dests[position], settings[position])
+        addresses = map(operator.add, map(operator.add, map(_PREFIX, found), wire.dest_addresses(dests)), map(_SUFFIX, found))
+        chunks = map(operator.add, map(operator.add, map(_BEFORE, found), zip(addresses)), map(_AFTER, found))
+        index = self._indexes[order] = dict(zip(zip(self._services, chunks), zip(map(_KEY, dests), dests)))
         return index
+
+    def _template(self, templates: dict, order: tuple, dest: model.Dest, setting: tuple) -> _Template:
+        """The runs of ``order`` encoded for ``setting`` (that of ``dest``), around the address."""
+        values = wire.dest_dump_values(dest)
+        encode, encodings, by_number = self._schema.encode, self._encodings, self._schema.by_number
+        runs = [[encode([[by_number[number][0], values[by_number[number][0]]]], encodings) for number in run] for run in order]
+        (at,) = [position for position, run in enumerate(order) if self._address in run]
+        within = order[at].index(self._address)
+        template = templates[setting] = _Template(
+            tuple(b"".join(run) for run in runs[:at]),
+            b"".join(runs[at][:within]) + self._address_header,
+            b"".join(runs[at][within + 1 :]),
+            tuple(b"".join(run) for run in runs[at + 1 :]),
+        )
+        return template
 
     def decode(self, key: model.ServiceKey, data, start: int, end: int) -> model.Dest:
         return wire.decode_dest(self._schema.decode(data, start, end, wire.DEST_CONFIG_ATTRS).get, key.family)
@@ -417,7 +489,27 @@ def _grow_receive_buffer(sock) -> None:
 
 
 def _service_selector(key: model.ServiceKey) -> bytes:
-    return _schema().encode([["IPVS_CMD_ATTR_SERVICE", {"attrs": wire.service_id_attrs(key)}]])
+    """The SERVICE nest naming ``key``: a read and a table's edits send one per service, so
+    it is encoded once per (family, protocol, port) with each address put in."""
+    if key.is_fwmark:
+        return _schema().encode([["IPVS_CMD_ATTR_SERVICE", {"attrs": wire.service_id_attrs(key)}]])
+    template = _SELECTOR_TEMPLATES.get((key.family, key.protocol, key.port))
+    if template is None:
+        template = _SELECTOR_TEMPLATES[key.family, key.protocol, key.port] = _selector_template(key)
+    return template[0] + wire.address_bytes(key.family, key.address) + template[1]
+
+
+_SELECTOR_TEMPLATES: dict = {}
+
+
+def _selector_template(key: model.ServiceKey) -> tuple:
+    """``key``'s selector without its address: the bytes before it and after it."""
+    attrs = wire.service_id_attrs(key)
+    names = [name for name, _value in attrs]
+    nest = _schema().by_name["IPVS_CMD_ATTR_SERVICE"][2]
+    at = codec.NLA_HEADER_SIZE + len(nest.encode(attrs[: names.index("IPVS_SVC_ATTR_ADDR")])) + codec.NLA_HEADER_SIZE
+    selector = _schema().encode([["IPVS_CMD_ATTR_SERVICE", {"attrs": attrs}]])
+    return selector[:at], selector[at + wire.ADDRESS_SIZE :]
 
 
 def decode_daemon(get) -> dict:

@@ -7,6 +7,8 @@ Names are the model's; the numbers, bits and byte layouts the kernel wants are h
 
 from __future__ import annotations
 
+import itertools
+import operator
 import socket
 import struct
 
@@ -194,9 +196,30 @@ def dest_dump_values(dest: Dest) -> dict:
     return values
 
 
+_FAMILY_AND_PORT = operator.attrgetter("key.family", "key.port")
+_FAMILY = operator.attrgetter("key.family")
+_ADDRESS = operator.attrgetter("key.address")
+_OPTIONS = operator.itemgetter(slice(1, None))  # Dest.setting()
+
+
 def dest_setting(dest: Dest) -> tuple:
     """Everything of ``dest`` that ``dest_dump_values`` encodes, but the address."""
-    return (dest.key.family, dest.key.port, *dest.setting())
+    return _FAMILY_AND_PORT(dest), _OPTIONS(dest)
+
+
+def dest_settings(dests) -> list:
+    """``dest_setting`` of each of ``dests``.
+
+    This and ``dest_addresses`` run once per expected real server of a table read, so
+    they chain built-in iterators: no Python frame per server (a frame each costs a
+    table of 10,000 servers a tenth of a second in the test VM)."""
+    return list(zip(map(_FAMILY_AND_PORT, dests), map(_OPTIONS, dests)))
+
+
+def dest_addresses(dests) -> list:
+    """``address_bytes`` of each of ``dests``' addresses."""
+    packed = map(socket.inet_pton, map(FAMILIES.__getitem__, map(_FAMILY, dests)), map(_ADDRESS, dests))
+    return list(map(bytes.ljust, packed, itertools.repeat(ADDRESS_SIZE), itertools.repeat(b"\0")))
 
 
 def decode_dest(get, service_family: str) -> Dest:

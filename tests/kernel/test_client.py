@@ -7,6 +7,7 @@ import re
 import pytest
 from conftest import ipvsadm
 
+from ansible_collections.lvs.ipvs.plugins.module_utils import _codec as codec
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
 from ansible_collections.lvs.ipvs.plugins.module_utils import _netlink as nl
 from ansible_collections.lvs.ipvs.plugins.module_utils import _plan as plan
@@ -199,7 +200,7 @@ def test_a_large_table_goes_in_batches_and_reads_back_as_ipvsadm_sees_it(client)
     assert plan.plan_table(table, big_table(60, 10)) == []
 
 
-def test_expected_real_servers_are_recognised_in_the_kernels_own_dumps(client):
+def test_expected_real_servers_are_recognised_in_the_kernels_own_dumps(client, monkeypatch):
     # a read with expectations takes a dumped server whose bytes are an expected Dest's
     # encoding as that very Dest (identity proves the bytes matched on this kernel) and
     # decodes the rest; either way the table equals the one read without expectations
@@ -207,9 +208,19 @@ def test_expected_real_servers_are_recognised_in_the_kernels_own_dumps(client):
     client.apply(plan.plan_table(client.table(), wanted))
     plain = client.table()
     expected = {item.service.key: item.servers for item in wanted}
+    cut = []
+    original = codec.SelectedReplies.cut
+
+    def recorded(self, data, seq):
+        cut.append(original(self, data, seq))
+        return cut[-1]
+
+    monkeypatch.setattr(codec.SelectedReplies, "cut", recorded)
     found = client.table(expected)
     assert found == plain
     assert all(found.servers[item.service.key][dest.key] is dest for item in wanted for dest in item.servers)
+    # this kernel's replies were cut a datagram at a time, not walked one by one
+    assert sum(len(chunks) for _order, chunks, _end in cut) == sum(len(item.servers) for item in wanted)
     heavier = {key: [dest._replace(weight=dest.weight + 1) for dest in dests] for key, dests in expected.items()}
     found = client.table(heavier)
     assert found == plain

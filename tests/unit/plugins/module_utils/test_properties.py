@@ -150,3 +150,10 @@ def test_every_service_key_reads_back_from_its_label_words(key):
     text = render_table(built([plan.DesiredService(model.build_service(key, persistent=(key.port == 0 and not key.is_fwmark) or None))]))
     (parsed,) = savefile.parse(text, "one.rules")
     assert parsed.service.key == key
+
+
+@given(service_keys())
+def test_a_service_selector_is_the_generic_encoding_of_its_key(key):
+    # selectors are spliced from a template per (family, protocol, port)
+    generic = codec.Schema(nl.ipvs_msg).encode([["IPVS_CMD_ATTR_SERVICE", {"attrs": wire.service_id_attrs(key)}]])
+    assert kernel._service_selector(key) == generic

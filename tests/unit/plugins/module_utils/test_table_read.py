@@ -188,7 +188,8 @@ def test_a_new_layout_of_a_known_length_is_walked_again():
     order_first, chunks_first = selected.chunks(first, 0, len(first))
     order_second, chunks_second = selected.chunks(second, 0, len(second))
     assert order_first != order_second
-    assert dict(zip(order_first, chunks_first)) == dict(zip(order_second, chunks_second))
+    # the same attributes, cut in other runs
+    assert nest.decode(b"".join(chunks_first)) == nest.decode(b"".join(chunks_second)) == nest.decode(first, names=wire.DEST_CONFIG_ATTRS)
 
 
 def built_one_by_one(key: model.ServiceKey, servers: list):
@@ -229,3 +230,49 @@ def test_servers_built_together_are_what_each_builds_alone(services):
     checked: dict = {}
     for key, servers in zip(keys, services):
         assert built_together(key, servers, checked) == built_one_by_one(key, servers)
+
+
+def replies(dests_and_orders: list, seq: int = 9) -> bytes:
+    """A datagram of DEST dump replies, each of ``(dest, attribute order)``, and the dump's end."""
+    return dump(nl.CMD_NEW_DEST, "IPVS_CMD_ATTR_DEST", [dest_entry(dest, order) for dest, order in dests_and_orders], seq)
+
+
+KEY = model.service_key("tcp", "192.0.2.1", 80)
+ONE, TWO, THREE = (model.build_dest(KEY, "10.0.0.%d" % number, weight=number) for number in (1, 2, 3))
+WITHOUT_STATS = KERNEL_ORDER[:-2]
+
+
+def cut_of(data: bytes, seq: int = 9):
+    return codec.SelectedReplies(SCHEMA, "IPVS_CMD_ATTR_DEST", wire.DEST_CONFIG_ATTRS).cut(data, seq)
+
+
+def test_a_datagram_is_cut_up_to_the_first_reply_of_another_layout():
+    data = replies([(ONE, KERNEL_ORDER), (TWO, KERNEL_ORDER), (THREE, WITHOUT_STATS), (ONE, KERNEL_ORDER)])
+    _order, chunks, end = cut_of(data)
+    size = len(replies([(ONE, KERNEL_ORDER)])) - 20
+    assert (len(chunks), end) == (2, 2 * size)
+    nest = SCHEMA.by_name["IPVS_CMD_ATTR_DEST"][2]
+    assert [wire.decode_dest(nest.decode(b"".join(run)).get, "ipv4") for run in chunks] == [ONE, TWO]
+    # the rest is walked: the reply of the other layout, the last one, then the end
+    assert [kind for kind, _flags, _seq, _start, _end in codec.split(data, end)] == [0x1D, 0x1D, codec.NLMSG_DONE]
+    assert not codec.ends(data, end, 9)
+
+
+def test_a_datagram_of_one_layout_is_cut_whole_and_its_end_needs_no_walk():
+    data = replies([(ONE, KERNEL_ORDER), (TWO, KERNEL_ORDER), (THREE, KERNEL_ORDER)])
+    _order, chunks, end = cut_of(data)
+    assert len(chunks) == 3
+    assert codec.ends(data, end, 9)
+    assert not codec.ends(data, end, 10), "another dump's end"
+
+
+@pytest.mark.parametrize(
+    "data,why",
+    [
+        (replies([]), "only the end of the dump"),
+        (replies([(ONE, KERNEL_ORDER)], seq=8), "a reply to another dump"),
+        (replies([(ONE, KERNEL_ORDER[:-5])]), "a reply without ADDR_FAMILY"),
+    ],
+)
+def test_nothing_is_cut_from_a_datagram_without_replies_of_this_dump(data, why):
+    assert cut_of(data)[1:] == ([], 0), why
