@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _kernel as kernel
@@ -76,6 +79,21 @@ class Modprobe:
 
 def module_loader(module) -> Modprobe:
     return Modprobe(module)
+
+
+@contextlib.contextmanager
+def without_cycle_collection():
+    """Hold the cyclic garbage collector off for a whole-table run. Such a run makes a few
+    tuples per real server, none of them in a reference cycle, and the collector's passes
+    over them find nothing: at 10,000 servers they took a tenth of a no-op in the test VM.
+    Reference counting still frees everything; the collector resumes afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def open_client(load_module, check_mode: bool):

@@ -167,6 +167,11 @@ def zero_scope(params: dict):
 
 @netns.in_namespace
 def run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
+    with common.without_cycle_collection():
+        return _run(params, check_mode, diff, load_module)
+
+
+def _run(params: dict, check_mode: bool, diff: bool, load_module) -> dict:
     desired = desired_of(params)
     scope = zero_scope(params)
     excluded = desired.excluded if desired else excluded_of(params)
