@@ -77,10 +77,18 @@ if [[ -n ${LVS_LAB_DEMO:-} ]]; then
   exit $status
 fi
 # The task that failed a scenario, from its output: the last failure Ansible did not
-# ignore (the play ends there; cleanup and destroy still run after it).
+# ignore (the play ends there; cleanup and destroy still run after it), with its result:
+# a failed assert prints it over several lines, the failing condition and fail_msg in it.
 failed_task() {
   awk '/^TASK \[/ { task = $0 }
-    /^(fatal|failed): \[/ { failure = $0; getline after; if (after !~ /\.\.\.ignoring/) { last = task "\n  " substr(failure, 1, 600) } }
+    /^(fatal|failed): \[/ {
+      failure = "  " substr($0, 1, 600)
+      if ($0 ~ /=> \{$/) {
+        for (n = 0; n < 80 && (getline line) > 0; n++) { failure = failure "\n  " substr(line, 1, 600); if (line ~ /^\}/) break }
+      }
+      getline after
+      if (after !~ /\.\.\.ignoring/) last = task "\n" failure
+    }
     END { if (last) print last }' "$1"
 }
 
