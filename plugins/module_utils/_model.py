@@ -208,7 +208,7 @@ def service_key(protocol=None, address=None, port=None, fwmark=None, family=None
     if family is not None and family != addr_family:
         raise IpvsError("service address %s is %s but family is %s" % (address, addr_family, family))
     protocol = protocol or "tcp"
-    if protocol not in PROTOCOLS:
+    if not isinstance(protocol, str) or protocol not in PROTOCOLS:
         raise IpvsError("protocol %r is not one of %s" % (protocol, ", ".join(PROTOCOLS)))
     if port is None:
         raise IpvsError("service %s needs a port (0 means any port and needs persistence)" % address)

@@ -135,7 +135,7 @@ def _instances(services, hostvars: dict, host: str, settings: dict, variable: st
         if not instance["interface"]:
             raise KeepalivedError("host '%s': director_vrrp_interface (or director_vip_interface) must name the interface VRRP runs on" % host)
         if settings.get("unicast", True):
-            instance.update(_unicast(hostvars, host, own.get(family), settings.get("peers") or [], family))
+            instance.update(_unicast(hostvars, host, own.get(family), _peers(settings, host), family))
         # each value as the keepalived role will render it, named by the director variable it came from
         _render_instance(instance, None, "", lambda key, group=group: _director_variable(host, group, key))
         instances.append(instance)
@@ -194,6 +194,15 @@ def _address(item, where: str) -> str:
     return "%s dev %s" % (parsed.with_prefixlen, device) if device else parsed.with_prefixlen
 
 
+def _peers(settings: dict, host: str) -> list:
+    """director_vrrp_peers: the inventory names of the directors VRRP talks to."""
+    peers = _typed_setting(settings, "peers", list, host)
+    for index, peer in enumerate(peers):
+        if not isinstance(peer, str):
+            raise KeepalivedError("host '%s': director_vrrp_peers[%d] must be an inventory host name, got %r" % (host, index, peer))
+    return peers
+
+
 def _unicast(hostvars: dict, host: str, own, peers: list, family: int) -> dict:
     where = "host '%s': director_vrrp_peers" % host
     if own is None:
@@ -230,6 +239,7 @@ def _check_instance(instance: dict, where: str) -> int:
     for key in ("name", "interface", "virtual_router_id", "priority", "virtual_ipaddresses"):
         if instance.get(key) in (None, "", []):
             raise KeepalivedError("%s needs %s" % (where, key))
+    _interface(instance["interface"], where + ".interface")
     _number(instance["virtual_router_id"], where + ".virtual_router_id", 1, 255)
     _number(instance["priority"], where + ".priority", 1, 255)
     version = instance.get("version", 2)
@@ -240,7 +250,10 @@ def _check_instance(instance: dict, where: str) -> int:
         raise KeepalivedError("%s.advert_int %s: VRRPv2 advertises in whole seconds; sub-second intervals need version 3" % (where, advert))
     if instance.get("authenticate") and version == 3:
         raise KeepalivedError("%s: VRRPv3 has no authentication (RFC 5798); drop the auth pass or use version 2" % where)
-    unknown = set(instance.get("notify") or {}) - set(NOTIFY)
+    notify = instance.get("notify") or {}
+    if not isinstance(notify, dict):
+        raise KeepalivedError("%s.notify must be a dict of event: command, got %r" % (where, topology.shown(notify)))
+    unknown = set(notify) - set(NOTIFY)
     if unknown:
         raise KeepalivedError("%s.notify: unknown event(s) %s; events are %s" % (where, ", ".join(sorted(unknown)), ", ".join(NOTIFY)))
     addresses = [_vip(address, "%s.virtual_ipaddresses[%d]" % (where, number)) for number, address in enumerate(instance["virtual_ipaddresses"])]
@@ -255,7 +268,13 @@ def _check_virtual_server(server: dict, where: str) -> None:
         # keepalived drops such a virtual server ("has no real servers - ignoring"), sorry
         # server or not, and ipvs_table excludes it: the service would exist nowhere
         raise KeepalivedError("%s: a health-checked service needs at least one real server; keepalived ignores a virtual server without one" % where)
-    methods = {item.get("forwarding_method", model.DEFAULT_METHOD) for item in server.get("servers", [])}
+    if not isinstance(server["servers"], list):
+        raise KeepalivedError("%s.servers must be a list, got %r" % (where, server["servers"]))
+    for number, item in enumerate(server["servers"]):
+        if not isinstance(item, dict):
+            raise KeepalivedError("%s.servers[%d] must be a dict, got %r" % (where, number, item))
+        _choice(item.get("forwarding_method", model.DEFAULT_METHOD), "%s.servers[%d].forwarding_method" % (where, number), tuple(model.CONFIGURED_METHODS))
+    methods = {item.get("forwarding_method", model.DEFAULT_METHOD) for item in server["servers"]}
     if len(methods) > 1:
         raise KeepalivedError("%s: keepalived sets one forwarding method (lb_kind) per service, the servers use %s" % (where, ", ".join(sorted(methods))))
     for item in server.get("servers", []):
@@ -264,12 +283,16 @@ def _check_virtual_server(server: dict, where: str) -> None:
             raise KeepalivedError("%s: %s of a health-checked service are not rendered for keepalived; leave them out" % (where, ", ".join(tunnel)))
         if item.get("port") is None and server.get("fwmark") is None and server.get("port") is None:
             raise KeepalivedError("%s: a real server needs a port" % where)
-    flags = set(server.get("scheduler_flags") or []) - set(SCHEDULER_FLAGS)
-    if flags:
-        raise KeepalivedError("%s.scheduler_flags: %s not known to keepalived" % (where, ", ".join(sorted(flags))))
+    flags = server.get("scheduler_flags") or []
+    if not isinstance(flags, list):
+        raise KeepalivedError("%s.scheduler_flags must be a list, got %r" % (where, topology.shown(flags)))
+    unknown = [flag for flag in flags if not isinstance(flag, str) or flag not in SCHEDULER_FLAGS]
+    if unknown:
+        raise KeepalivedError("%s.scheduler_flags: %s not known to keepalived" % (where, ", ".join(map(repr, unknown))))
     check = server.get("health_check")
-    if not isinstance(check, dict) or check.get("type") not in CHECKS:
-        raise KeepalivedError("%s.health_check.type must be one of %s" % (where, ", ".join(CHECKS)))
+    if not isinstance(check, dict):
+        raise KeepalivedError("%s.health_check must be a dict with a type, one of %s" % (where, ", ".join(CHECKS)))
+    _choice(check.get("type"), where + ".health_check.type", tuple(CHECKS))
     if check["type"] == "misc" and not check.get("script"):
         raise KeepalivedError("%s.health_check: type misc needs script (the command whose exit status is the verdict)" % where)
     if check.get("digest") and check["type"] not in ("http", "https"):
@@ -368,7 +391,8 @@ def _interface(value, where: str) -> str:
 
 
 def _choice(value, where: str, choices) -> str:
-    if value not in choices:
+    # a value from the inventory may be a list or a dict, which a lookup in a dict would fail on
+    if not isinstance(value, str) or value not in choices:
         raise KeepalivedError("%s must be one of %s, got %r" % (where, ", ".join(choices), topology.shown(value)))
     return value
 

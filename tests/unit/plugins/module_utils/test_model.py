@@ -52,6 +52,7 @@ def test_an_address_is_taken_exactly_when_inet_pton_takes_it_and_in_inet_ntops_f
         (dict(fwmark=1, port=80), "takes no address or port"),
         (dict(), "either address"),
         (dict(address="192.0.2.1", port=80, protocol="icmp"), "protocol 'icmp'"),
+        (dict(address="192.0.2.1", port=80, protocol={"tcp": 6}), "protocol {'tcp': 6} is not one of tcp, udp, sctp"),
     ],
 )
 def test_bad_service_keys(kwargs, message):

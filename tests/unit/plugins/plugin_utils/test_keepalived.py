@@ -73,6 +73,9 @@ def test_the_auth_pass_guards_the_ipv4_instance_and_the_ipv6_one_runs_vrrpv3_wit
         ({"vrrp": True, "peers": ["lb2"]}, r"director_vrrp_interface \(or director_vip_interface\) must name"),
         (dict(VRRP, peers=["lb1"]), r"unicast VRRP needs at least one other director"),
         (dict(VRRP, peers=["lb1", "lb9"]), r"names host 'lb9', which is not in the inventory"),
+        (dict(VRRP, peers=True), r"^host 'lb1': director_vrrp_peers must be a list, got True$"),
+        (dict(VRRP, peers="lb2"), r"^host 'lb1': director_vrrp_peers must be a list, got 'lb2'$"),
+        (dict(VRRP, peers=["lb2", {"name": "lb3"}]), r"^host 'lb1': director_vrrp_peers\[1\] must be an inventory host name, got \{'name': 'lb3'\}$"),
         (dict(VRRP, addresses=["not-an-address"]), r"director_vrrp_addresses\[0\]: 'not-an-address' is not an address"),
     ],
 )
@@ -356,3 +359,24 @@ def test_hostile_director_lists_are_refused_naming_the_variable(hostile):
     group = {"name": "web", "virtual_router_id": 60, "addresses": ["192.0.2.10/32"], "interface": hostile}
     with pytest.raises(KeepalivedError, match=r"host 'lb1': director_vrrp_instances\[0\]\.interface"):
         keepalived.director_keepalived([PLAIN], HOSTVARS, "lb1", dict(VRRP, instances=[group]))
+
+
+# values an inventory can hold where a name or a number belongs: a list, a dict
+WRONG_SHAPES = {"list": [["tcp"]], "dict": {"tcp": 1}}
+LOOKED_UP_FIELDS = [
+    (("virtual_servers", 0, "servers"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).servers"),
+    (("virtual_servers", 0, "servers", 0, "forwarding_method"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).servers[0].forwarding_method"),
+    (("virtual_servers", 0, "scheduler_flags"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).scheduler_flags"),
+    (("virtual_servers", 0, "health_check"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).health_check"),
+    (("virtual_servers", 0, "health_check", "type"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).health_check.type"),
+    (("virtual_servers", 0, "persistence_engine"), "keepalived_virtual_servers[0] (tcp 192.0.2.10:80).persistence_engine"),
+]
+
+
+@pytest.mark.parametrize("shape", list(WRONG_SHAPES.values()), ids=list(WRONG_SHAPES))
+@pytest.mark.parametrize(("path", "name"), RENDERED_FIELDS + LOOKED_UP_FIELDS, ids=[name for _path, name in RENDERED_FIELDS + LOOKED_UP_FIELDS])
+def test_a_value_of_the_wrong_shape_is_refused_naming_its_variable(path, name, shape):
+    value = {"master": shape} if path[-1] == "notify" else shape
+    with pytest.raises(KeepalivedError) as caught:
+        keepalived.render(_set(_config(), path, value))
+    assert name in str(caught.value)
