@@ -17,6 +17,7 @@ Two steps, both on the controller and both pure:
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _model as model
@@ -227,7 +228,7 @@ def _unicast(hostvars: dict, host: str, own, peers: list, family: int) -> dict:
 
 
 def _number(value, where: str, low: float, high: float, integer: bool = True):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and int(value) != value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (integer and int(value) != value):
         raise KeepalivedError("%s must be %s, got %r" % (where, "an integer" if integer else "a number", value))
     if not low <= value <= high:
         raise KeepalivedError("%s must be between %s and %s, got %s" % (where, low, high, value))
@@ -256,11 +257,29 @@ def _check_instance(instance: dict, where: str) -> int:
     unknown = set(notify) - set(NOTIFY)
     if unknown:
         raise KeepalivedError("%s.notify: unknown event(s) %s; events are %s" % (where, ", ".join(sorted(unknown)), ", ".join(NOTIFY)))
-    addresses = [_vip(address, "%s.virtual_ipaddresses[%d]" % (where, number)) for number, address in enumerate(instance["virtual_ipaddresses"])]
+    listed = _listed(instance["virtual_ipaddresses"], where + ".virtual_ipaddresses")
+    addresses = [_vip(address, "%s.virtual_ipaddresses[%d]" % (where, number)) for number, address in enumerate(listed)]
     families = {_family_of(address.split()[0]) for address in addresses}
     if len(families) > 1:
         raise KeepalivedError("%s mixes IPv4 and IPv6 virtual addresses; keepalived needs one instance per family" % where)
-    return families.pop()
+    family = families.pop()
+    if instance.get("unicast_peers"):
+        # unicast VRRP speaks the family of its addresses, and keepalived ignores the VIPs of the other
+        for key, value in [("unicast_src_ip", instance.get("unicast_src_ip"))] + [
+            ("unicast_peers[%d]" % number, peer) for number, peer in enumerate(_listed(instance["unicast_peers"], where + ".unicast_peers"))
+        ]:
+            version = _version_of(value)
+            if version not in (None, family):
+                raise KeepalivedError("%s.%s %s is IPv%d, but the instance's virtual addresses are IPv%d" % (where, key, value, version, family))
+    return family
+
+
+def _version_of(value) -> int | None:
+    """The IP version of an address, or None for no address (the rendering names a bad one)."""
+    try:
+        return ipaddress.ip_address(str(value).strip("[]")).version
+    except ValueError:
+        return None
 
 
 def _check_virtual_server(server: dict, where: str) -> None:
@@ -277,12 +296,19 @@ def _check_virtual_server(server: dict, where: str) -> None:
     methods = {item.get("forwarding_method", model.DEFAULT_METHOD) for item in server["servers"]}
     if len(methods) > 1:
         raise KeepalivedError("%s: keepalived sets one forwarding method (lb_kind) per service, the servers use %s" % (where, ", ".join(sorted(methods))))
-    for item in server.get("servers", []):
+    for number, item in enumerate(server["servers"]):
         tunnel = [key for key in model.TUNNEL_OPTIONS if item.get(key) is not None]
         if tunnel:
             raise KeepalivedError("%s: %s of a health-checked service are not rendered for keepalived; leave them out" % (where, ", ".join(tunnel)))
         if item.get("port") is None and server.get("fwmark") is None and server.get("port") is None:
             raise KeepalivedError("%s: a real server needs a port" % where)
+        # what keepalived would otherwise reset, with a warning in its log
+        method = item.get("forwarding_method", model.DEFAULT_METHOD)
+        if server.get("fwmark") is None and method != model.MASQUERADE and item.get("port") not in (None, server.get("port")):
+            raise KeepalivedError(
+                "%s.servers[%d].port %s: with %s the real server answers on the service's port %s (only masquerade can change it)"
+                % (where, number, item["port"], method, server.get("port"))
+            )
     flags = server.get("scheduler_flags") or []
     if not isinstance(flags, list):
         raise KeepalivedError("%s.scheduler_flags must be a list, got %r" % (where, topology.shown(flags)))
@@ -327,6 +353,8 @@ def _check_virtual_server(server: dict, where: str) -> None:
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
 _GLOBAL_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
+# global_defs keywords that take a value: true alone would write the keyword bare, which keepalived ignores
+_GLOBAL_VALUED = ("router_id", "script_user", "notification_email_from", "smtp_server", "smtp_connect_timeout", "vrrp_mcast_group4", "vrrp_mcast_group6")
 _TOKEN = re.compile(r"[A-Za-z0-9_.@:+-]{1,255}\Z")
 _URL_PATH = re.compile(r"/[A-Za-z0-9_.~!$&'()*+,;=:@%/?-]{0,1023}\Z")
 _HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})?(:[0-9]{1,5})?\Z")
@@ -430,11 +458,34 @@ def _secret(auth_pass: str) -> str:
     return '"%s"' % auth_pass[:8]
 
 
+def _listed(value, where: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise KeepalivedError("%s must be a list, got %r" % (where, topology.shown(value)))
+    return value
+
+
+def _items(config: dict, key: str) -> list:
+    """config[key], the keepalived role's keepalived_<key>: a list of dicts."""
+    items = config.get(key) or []
+    where = "keepalived_" + key
+    if not isinstance(items, list):
+        raise KeepalivedError("%s must be a list, got %r" % (where, topology.shown(items)))
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise KeepalivedError("%s[%d] must be a dict, got %r" % (where, index, topology.shown(item)))
+    return items
+
+
 def render(config: dict, auth_pass: str | None = None) -> str:
     """keepalived.conf for ``config`` (global_defs, vrrp_scripts, vrrp_instances, virtual_servers)."""
     secret = _secret(auth_pass) if auth_pass else None
     lines = ["# Managed by the lvs.ipvs.keepalived role; changes made here are overwritten.", "global_defs {"]
-    defs = dict(config.get("global_defs") or {})
+    defs = config.get("global_defs") or {}
+    if not isinstance(defs, dict):
+        raise KeepalivedError("keepalived_global_defs must be a dict, got %r" % topology.shown(defs))
+    defs = dict(defs)
     # Scripts run as root; keepalived refuses them otherwise when script security is on.
     defs.setdefault("script_user", "root")
     defs.setdefault("enable_script_security", True)
@@ -442,6 +493,8 @@ def render(config: dict, auth_pass: str | None = None) -> str:
         where = "keepalived_global_defs.%s" % topology.shown(key)
         _match(key, where, _GLOBAL_KEY, "a keepalived keyword (lower-case letters, digits and '_')")
         value = defs[key]
+        if value is True and key in _GLOBAL_VALUED:
+            raise KeepalivedError("%s needs a value, got true" % where)
         if value is True:
             lines.append("    %s" % key)
         elif isinstance(value, int) and not isinstance(value, bool):
@@ -450,11 +503,11 @@ def render(config: dict, auth_pass: str | None = None) -> str:
             lines.append("    %s %s" % (key, _match(value, where, _TOKEN, "true, an integer or one word of letters, digits and _.@:+-")))
     lines.append("}")
     names = set()
-    for index, script in enumerate(config.get("vrrp_scripts") or []):
+    for index, script in enumerate(_items(config, "vrrp_scripts")):
         lines += _render_script(script, "keepalived_vrrp_scripts[%d]" % index)
         names.add(script["name"])
     routers = set()
-    for index, instance in enumerate(config.get("vrrp_instances") or []):
+    for index, instance in enumerate(_items(config, "vrrp_instances")):
         where = "keepalived_vrrp_instances[%d]" % index
         family = _check_instance(instance, where)
         # VRRP for IPv4 and VRRP for IPv6 are separate protocols: one router ID serves both
@@ -462,17 +515,32 @@ def render(config: dict, auth_pass: str | None = None) -> str:
         if key in routers:
             raise KeepalivedError("%s: virtual_router_id %s is used twice on %s" % (where, instance["virtual_router_id"], instance["interface"]))
         routers.add(key)
-        missing = set(instance.get("track_scripts") or []) - names
+        missing = [name for name in _listed(instance.get("track_scripts"), where + ".track_scripts") if not isinstance(name, str) or name not in names]
         if missing:
             raise KeepalivedError("%s.track_scripts: no vrrp_script named %s" % (where, ", ".join(sorted(map(str, missing)))))
         if instance.get("authenticate") and not secret:
             raise KeepalivedError("%s asks for authentication, but no auth pass is set" % where)
         lines += _render_instance(instance, secret if instance.get("authenticate") else None, where)
-    for index, server in enumerate(config.get("virtual_servers") or []):
+    for index, server in enumerate(_items(config, "virtual_servers")):
         where = "keepalived_virtual_servers[%d] (%s)" % (index, topology.service_label(server))
         _check_virtual_server(server, where)
-        lines += _render_virtual_server(server, where)
+        rendered = _render_virtual_server(server, where)
+        # after the rendering, whose checks name each field; the model's are about the whole
+        _check_in_model(server, where)
+        lines += rendered
     return "\n".join(lines) + "\n"
+
+
+def _check_in_model(server: dict, where: str) -> None:
+    """The service and its servers built through the collection's model, as ipvs_table
+    would build them: what keepalived would otherwise change with a warning (a port 0
+    service without persistence) or skip (a server of the other family) is refused."""
+    entry = {name: server.get(name) for name in (*model.SERVICE_IDENTITY, *model.SERVICE_OPTIONS)}
+    entry["servers"] = [{name: item[name] for name in ("address", *model.SERVER_OPTIONS) if item.get(name) is not None} for item in server["servers"]]
+    try:
+        topology.check_entry(entry, where)
+    except topology.TopologyError as exc:
+        raise KeepalivedError(str(exc)) from None
 
 
 def _render_script(script: dict, where: str) -> list:
@@ -502,17 +570,21 @@ def _render_instance(instance: dict, secret: str | None, where: str, name_of=Non
     if instance.get("unicast_peers"):
         if instance.get("unicast_src_ip"):
             body.append("unicast_src_ip %s" % _ip(instance["unicast_src_ip"], field("unicast_src_ip")))
-        peers = [_ip(peer, "%s[%d]" % (field("unicast_peers"), number)) for number, peer in enumerate(instance["unicast_peers"])]
+        peers = [
+            _ip(peer, "%s[%d]" % (field("unicast_peers"), number)) for number, peer in enumerate(_listed(instance["unicast_peers"], field("unicast_peers")))
+        ]
         body += _section("unicast_peer", peers)
     if secret:
         body += _section("authentication", ["auth_type PASS", "auth_pass %s" % secret])
-    addresses = [_vip(address, "%s[%d]" % (field("virtual_ipaddresses"), number)) for number, address in enumerate(instance["virtual_ipaddresses"])]
+    listed = _listed(instance["virtual_ipaddresses"], field("virtual_ipaddresses"))
+    addresses = [_vip(address, "%s[%d]" % (field("virtual_ipaddresses"), number)) for number, address in enumerate(listed)]
     body += _section("virtual_ipaddress", addresses)
     if instance.get("track_interfaces"):
-        devices = [_interface(device, "%s[%d]" % (field("track_interfaces"), number)) for number, device in enumerate(instance["track_interfaces"])]
+        listed = _listed(instance["track_interfaces"], field("track_interfaces"))
+        devices = [_interface(device, "%s[%d]" % (field("track_interfaces"), number)) for number, device in enumerate(listed)]
         body += _section("track_interface", devices)
     if instance.get("track_scripts"):
-        body += _section("track_script", [_name(name, field("track_scripts")) for name in instance["track_scripts"]])
+        body += _section("track_script", [_name(name, field("track_scripts")) for name in _listed(instance["track_scripts"], field("track_scripts"))])
     for event in NOTIFY:
         command = (instance.get("notify") or {}).get(event)
         if command:
@@ -530,8 +602,10 @@ def _render_virtual_server(server: dict, where: str) -> list:
         "lb_algo %s" % _choice(server.get("scheduler", model.DEFAULT_SCHEDULER), where + ".scheduler", model.SCHEDULERS),
         # keepalived's lb_kind takes LVS's own names of the methods
         "lb_kind %s" % model.CONFIGURED_METHODS[_choice(method, where + ".servers[0].forwarding_method", tuple(model.CONFIGURED_METHODS))],
-        "protocol %s" % protocol.upper(),
     ]
+    # a firewall mark matches packets of any protocol: keepalived ignores one given, with a warning
+    if server.get("fwmark") is None:
+        body.append("protocol %s" % protocol.upper())
     body += [_choice(flag, where + ".scheduler_flags", SCHEDULER_FLAGS) for flag in server.get("scheduler_flags") or []]
     family = "ipv6" if server.get("family") == "ipv6" or ":" in str(server.get("address", "")) else "ipv4"
     if server.get("persistent") or server.get("persistence_timeout") is not None:
@@ -561,12 +635,22 @@ def _render_virtual_server(server: dict, where: str) -> list:
         body += _render_real_server(server, item, check, "%s.servers[%d]" % (where, number))
     if server.get("fwmark") is not None:
         return _section("virtual_server fwmark %d" % _integer(server["fwmark"], where + ".fwmark", 1, model.MAX_FWMARK), body)
-    port = _integer(server["port"], where + ".port", 0, model.MAX_PORT)
-    return _section("virtual_server %s %d" % (_ip(server["address"], where + ".address"), port), body)
+    port = _integer(server.get("port"), where + ".port", 0, model.MAX_PORT)
+    return _section("virtual_server %s %d" % (_ip(server.get("address"), where + ".address"), port), body)
 
 
 def _render_real_server(server: dict, item: dict, check: dict, where: str) -> list:
-    port = _integer(item.get("port", server.get("port")), where + ".port", 0, model.MAX_PORT)
+    address = _ip(item.get("address"), where + ".address")
+    if server.get("fwmark") is not None and item.get("forwarding_method", model.DEFAULT_METHOD) != model.MASQUERADE:
+        # Under a firewall mark, keepalived clears the port of a server reached by route or
+        # tunnel (the packet keeps its own): the port given is where the check connects.
+        if item.get("port") is not None and check.get("port") is None:
+            check = dict(check, port=item["port"])
+        if check["type"] != "misc" and check.get("port") is None:
+            raise KeepalivedError("%s: a firewall-mark service's server has no port of its own to check; set health_check.port or the server's port" % where)
+        head = "real_server %s" % address
+    else:
+        head = "real_server %s %d" % (address, _integer(item.get("port", server.get("port")), where + ".port", 0, model.MAX_PORT))
     weight = 0 if item.get("maintenance") else _integer(item.get("weight", 1), where + ".weight", 0, model.MAX_WEIGHT)
     body = ["weight %d" % weight]
     if server.get("inhibit_on_failure"):
@@ -576,7 +660,7 @@ def _render_real_server(server: dict, item: dict, check: dict, where: str) -> li
     if item.get("lower_threshold"):
         body.append("lthreshold %d" % _integer(item["lower_threshold"], where + ".lower_threshold", 0, model.MAX_THRESHOLD))
     body += _render_check(check, where.rpartition(".servers[")[0] + ".health_check")
-    return _section("real_server %s %d" % (_ip(item["address"], where + ".address"), port), body)
+    return _section(head, body)
 
 
 def _render_check(check: dict, where: str) -> list:

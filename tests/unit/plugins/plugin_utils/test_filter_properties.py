@@ -160,3 +160,85 @@ def test_the_director_table_holds_only_what_the_model_accepted(services, bypass)
     # every rule is one of the two kinds, on one line (nft -c reads the whole file: conftest.py)
     rules = [line.strip() for line in text.splitlines() if line.startswith("\t\tip")]
     assert all(rule.endswith((" notrack",)) or " meta mark set 0x" in rule for rule in rules)
+
+
+# The keepalived role's own input, as an inventory gives it (keepalived_global_defs,
+# keepalived_vrrp_scripts, keepalived_vrrp_instances, keepalived_virtual_servers): the
+# settings each needs are mostly there and mostly plausible, garbage anywhere.
+def _mostly(good, bad):
+    """The good value five times in six: a section must pass to let the next be checked."""
+    return st.sampled_from([good] * 5 + [bad])
+
+
+def _some(required: dict, optional: dict):
+    return st.fixed_dictionaries(
+        {key: maybe(strategy) for key, strategy in required.items()}, optional={key: maybe(strategy) for key, strategy in optional.items()}
+    )
+
+
+vrrp_script = _some({"name": _mostly("chk", "c k"), "script": _mostly("/bin/true", "a\nb")}, {"interval": st.integers(0, 5)})
+vrrp_instance = _some(
+    {
+        "name": st.sampled_from(["vi", "vj", "v i"]),
+        "interface": _mostly("eth1", "eth 1"),
+        "virtual_router_id": st.integers(0, 300),
+        "priority": st.integers(1, 300),
+        "virtual_ipaddresses": st.lists(maybe(st.sampled_from(["192.0.2.10/32", "192.0.2.20", "2001:db8::10/128", "x"])), min_size=1, max_size=2),
+    },
+    {
+        "version": st.sampled_from([2, 3]),
+        "advert_int": st.floats(0, 3),
+        "authenticate": st.booleans(),
+        "track_scripts": st.lists(maybe(st.sampled_from(["chk", "other"])), max_size=2),
+        "track_interfaces": st.lists(maybe(st.sampled_from(["eth0", "e th"])), max_size=2),
+        "unicast_src_ip": st.sampled_from(["192.0.2.2", "x"]),
+        "unicast_peers": st.lists(maybe(st.sampled_from(["192.0.2.3", "x"])), max_size=2),
+        "notify": st.dictionaries(st.sampled_from(["master", "x"]), maybe(st.sampled_from(["/bin/true", "a\nb"])), max_size=2),
+    },
+)
+real_server = _some(
+    {"address": address, "port": st.integers(0, 70000)},
+    {"weight": st.integers(-1, 5), "forwarding_method": st.sampled_from(["route", "masquerade", "local"])},
+)
+virtual_server = _some(
+    {
+        "address": address,
+        "port": st.integers(0, 70000),
+        "servers": st.lists(maybe(real_server), min_size=1, max_size=2),
+        "health_check": _some(
+            {"type": st.sampled_from(["tcp", "http", "misc", "ping"])}, {"script": st.sampled_from(["/bin/true", "a\nb"]), "port": st.integers(0, 70000)}
+        ),
+    },
+    {
+        "fwmark": st.integers(0, 3),
+        "protocol": st.sampled_from(["tcp", "udp", "icmp"]),
+        "scheduler": st.sampled_from(["wlc", "mh", "x"]),
+        "scheduler_flags": st.lists(maybe(st.sampled_from(["mh-port", "sh-port", "x"])), max_size=2),
+        "persistence_timeout": st.integers(-1, 100),
+        "persistence_netmask": st.sampled_from([24, 64, 200, "255.255.255.0"]),
+        "persistence_engine": st.sampled_from(["sip", "x"]),
+        "quorum": st.integers(0, 5),
+        "sorry_server": _some({"address": address}, {"port": st.integers(0, 70000)}),
+    },
+)
+keepalived_input = _some(
+    {},
+    {
+        "global_defs": st.dictionaries(_mostly("router_id", "Bad Key"), maybe(_mostly("lb1", "a b")), max_size=1),
+        "vrrp_scripts": st.lists(maybe(vrrp_script), max_size=2),
+        "vrrp_instances": st.lists(maybe(vrrp_instance), max_size=2),
+        "virtual_servers": st.lists(maybe(virtual_server), max_size=2),
+    },
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(keepalived_input, maybe(st.sampled_from(["s3cret", 'x"y'])))
+def test_the_keepalived_role_input_raises_only_the_collections_error(config, secret):
+    try:
+        # what it renders is read by keepalived -t (conftest.py)
+        keepalived.render(config, secret if isinstance(secret, str) else None)
+    except Exception as error:  # the property is about which exceptions escape
+        assert isinstance(error, TopologyError), repr(error)
+        assert str(error).startswith("keepalived_"), str(error)
+        assert len(str(error)) < 1000, "an error message must stay readable"

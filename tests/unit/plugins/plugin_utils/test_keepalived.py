@@ -380,3 +380,68 @@ def test_a_value_of_the_wrong_shape_is_refused_naming_its_variable(path, name, s
     with pytest.raises(KeepalivedError) as caught:
         keepalived.render(_set(_config(), path, value))
     assert name in str(caught.value)
+
+
+FWMARK_SERVER = {"fwmark": 3, "servers": [{"address": "192.0.2.11", "port": 8080}], "health_check": {"type": "tcp"}}
+
+
+def test_a_firewall_mark_service_is_rendered_as_keepalived_keeps_it():
+    # keepalived ignores a protocol under a mark, and clears the port of a server reached
+    # by route or tunnel: neither is written, and the server's port is where the check connects
+    text = keepalived.render({"virtual_servers": [FWMARK_SERVER]})
+    assert "protocol" not in text and "real_server 192.0.2.11 {" in text and "connect_port 8080" in text
+    masqueraded = dict(FWMARK_SERVER, servers=[{"address": "192.0.2.11", "port": 8080, "forwarding_method": "masquerade"}])
+    assert "real_server 192.0.2.11 8080 {" in keepalived.render({"virtual_servers": [masqueraded]})
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("servers", 0, "port"), None, r"servers\[0\]: a firewall-mark service's server has no port of its own to check"),
+        (("fwmark",), None, r"servers\[0\]\.port 8080: with route the real server answers on the service's port None"),
+    ],
+)
+def test_a_firewall_mark_service_keepalived_would_change_is_refused(path, value, message):
+    server = _set(dict(FWMARK_SERVER, address="192.0.2.10"), path, value)
+    if path == ("fwmark",):
+        server["port"] = None
+    with pytest.raises(KeepalivedError, match=message):
+        keepalived.render({"virtual_servers": [server]})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # keepalived resets, skips or changes each of these, with only a warning in its log
+        ({"servers": [{"address": "192.0.2.11", "port": 81}]}, r"servers\[0\]\.port 81: with route the real server answers on the service's port 80"),
+        (
+            {"port": 0, "persistence_timeout": None, "sorry_server": None, "servers": [{"address": "192.0.2.11", "weight": 2}]},
+            r"port 0 \(any port\) is only allowed with persistence",
+        ),
+        (
+            {"servers": [{"address": "2001:db8::11", "port": 80, "weight": 2}]},
+            r"real server 2001:db8::11 of TCP 192\.0\.2\.10:80: an ipv6 real server behind an ipv4 service needs forwarding_method tunnel",
+        ),
+    ],
+)
+def test_a_virtual_server_keepalived_would_change_is_refused(change, message):
+    server = dict(BASE_SERVER, **change)
+    if server.get("persistence_timeout") is None:
+        server.pop("persistence_timeout")
+        server.pop("persistence_netmask")
+    with pytest.raises(KeepalivedError, match=message):
+        keepalived.render(_set(_config(server), ("vrrp_scripts",), []) | {"vrrp_instances": []})
+
+
+def test_unicast_peers_speak_the_family_of_the_virtual_addresses():
+    instance = dict(INSTANCE, virtual_ipaddresses=["2001:db8::10/128"], unicast_peers=["192.0.2.3"])
+    with pytest.raises(
+        KeepalivedError, match=r"keepalived_vrrp_instances\[0\]\.unicast_peers\[0\] 192\.0\.2\.3 is IPv4, but the instance's virtual addresses are IPv6"
+    ):
+        keepalived.render({"vrrp_instances": [instance]})
+
+
+def test_a_global_keyword_that_takes_a_value_is_not_written_bare():
+    with pytest.raises(KeepalivedError, match=r"^keepalived_global_defs\.router_id needs a value, got true$"):
+        keepalived.render({"global_defs": {"router_id": True}})
+    assert "    vrrp_strict\n" in keepalived.render({"global_defs": {"vrrp_strict": True}})
