@@ -14,6 +14,8 @@ would not change".
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import re
 import socket
 import struct
@@ -489,8 +491,11 @@ def build_dests(service: ServiceKey, servers, checked: dict) -> tuple:
     options of the Dest it gave: a later server with that setting and an address of the
     same family only has its address parsed, since nothing else build_dest checks
     depends on the address."""
-    dests = []
     identity = (service.family, service.port, service.fwmark)
+    dests = _checked_ipv4_dests(identity, servers, checked)
+    if dests is not None:
+        return dests
+    dests = []
     for server in servers:
         setting = (*identity, *map(server.get, SERVER_OPTIONS))
         known = checked.get(setting)
@@ -506,6 +511,37 @@ def build_dests(service: ServiceKey, servers, checked: dict) -> tuple:
         checked[setting] = (dest.key.family, dest.key.port, dest.setting())
         dests.append(dest)
     return tuple(dests)
+
+
+_SERVER_OPTIONS = operator.itemgetter(*SERVER_OPTIONS)
+_SERVER_ADDRESS = operator.itemgetter("address")
+_KNOWN_FAMILY, _KNOWN_PORT, _KNOWN_OPTIONS = (operator.itemgetter(position) for position in range(3))
+# a NamedTuple's _make runs a Python frame; tuple.__new__ of its class makes the same tuple in C
+_NEW_DEST_KEY = functools.partial(tuple.__new__, DestKey)
+_NEW_DEST = functools.partial(tuple.__new__, Dest)
+
+
+def _checked_ipv4_dests(identity: tuple, servers, checked: dict) -> tuple | None:
+    """``build_dests`` of a service whose every server has a setting checked before with
+    an IPv4 address and a plain IPv4 address itself (the common case: one inventory,
+    a few settings), in one pass of built-in iterators, no Python frame per server;
+    None for any other service, which the loop of ``build_dests`` takes server by server.
+
+    In the test VM this pass is what validating a table costs per real server, and the
+    loop took 0.28 s of a no-op at 10,000 servers there (bench/results/table.md)."""
+    try:
+        # AnsibleModule hands over every option (None when not given); another dict takes the loop
+        settings = list(map(tuple.__add__, itertools.repeat(identity), map(_SERVER_OPTIONS, servers)))
+        addresses = list(map(_SERVER_ADDRESS, servers))
+        # inet_pton takes only four decimal numbers without leading zeros: canonical text
+        list(map(socket.inet_pton, itertools.repeat(socket.AF_INET), addresses))
+    except (KeyError, TypeError, ValueError, OSError):
+        return None
+    known = list(map(checked.get, settings))
+    if None in known or any(map("ipv4".__ne__, map(_KNOWN_FAMILY, known))):
+        return None
+    keys = map(_NEW_DEST_KEY, zip(itertools.repeat("ipv4"), addresses, map(_KNOWN_PORT, known)))
+    return tuple(map(_NEW_DEST, map(tuple.__add__, zip(keys), map(_KNOWN_OPTIONS, known))))
 
 
 def _link_local(family: str, canonical: str) -> bool:

@@ -221,15 +221,44 @@ server_dicts = st.fixed_dictionaries(
 )
 
 
+# as AnsibleModule hands them over: every option, None when not given
+filled_server_dicts = server_dicts.map(lambda server: {**dict.fromkeys(model.SERVER_OPTIONS), **server})
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(server_dicts, max_size=5), min_size=1, max_size=3))
+@given(st.lists(st.lists(st.one_of(server_dicts, filled_server_dicts), max_size=5), min_size=1, max_size=5))
 def test_servers_built_together_are_what_each_builds_alone(services):
     # build_dests checks each setting once per table; what it builds and what it refuses
-    # (first refusal first, same words) must be build_dest's, server by server
-    keys = [model.service_key("tcp", "192.0.2.1", 80), model.service_key(fwmark=3), model.service_key("udp", "2001:db8::1", 53)]
+    # (first refusal first, same words) must be build_dest's, server by server; services
+    # of one identity (family, port) share what was checked
+    keys = [
+        model.service_key("tcp", "192.0.2.1", 80),
+        model.service_key("tcp", "192.0.2.2", 80),
+        model.service_key(fwmark=3),
+        model.service_key("udp", "2001:db8::1", 53),
+        model.service_key("tcp", "192.0.2.3", 80),
+    ]
     checked: dict = {}
     for key, servers in zip(keys, services):
         assert built_together(key, servers, checked) == built_one_by_one(key, servers)
+
+
+def test_a_service_of_servers_with_settings_checked_before_is_built_in_one_pass(monkeypatch):
+    first, second = model.service_key("tcp", "192.0.2.1", 80), model.service_key("tcp", "192.0.2.2", 80)
+    servers = [{**dict.fromkeys(model.SERVER_OPTIONS), "address": "10.0.0.%d" % number, "weight": number % 2} for number in range(1, 5)]
+    checked: dict = {}
+    built = model.build_dests(first, servers, checked)
+    assert built == tuple(model.build_dest(first, **server) for server in servers)
+
+    def refused(*_args, **_kwargs):
+        raise AssertionError("built server by server")
+
+    # the loop parses each address on its own, and checks a new setting with build_dest
+    monkeypatch.setattr(model, "build_dest", refused)
+    monkeypatch.setattr(model, "_parse_host", refused)
+    again = model.build_dests(second, servers, checked)
+    assert again == built
+    assert [(type(dest), type(dest.key)) for dest in again] == [(model.Dest, model.DestKey)] * 4
 
 
 def replies(dests_and_orders: list, seq: int = 9) -> bytes:
