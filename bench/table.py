@@ -31,6 +31,9 @@ SIZES = tuple(int(size) for size in (os.environ.get("BENCH_SIZES") or "10,100,10
 # ansible-playbook runs up to this size: a task at 100,000 servers takes many minutes in the guest
 PLAYBOOK_LIMIT = int(os.environ.get("BENCH_PLAYBOOK_LIMIT") or "10000")
 PER_RULE_LIMIT = 1000  # one ipvsadm process per rule beyond this is extrapolated
+# the no-op and ipvsadm -Sn, each the median of this many runs: in the guest either varies
+# by about a tenth from one run to the next, and their ratio is a target
+NOOP_RUNS = 3
 MODULE = "ansible_collections.lvs.ipvs.plugins.modules.ipvs_table"
 
 
@@ -169,15 +172,25 @@ def measure_size(servers: int, out: str) -> None:
         # not part of the run's seconds: ansible-core's checks of the arguments against the
         # module's argument spec, which AnsibleModule makes before the run starts
         arguments, params = timed(lambda services=services: module_params(services))
-        phases[case] = dict(ipvs_table_pass(params), arguments=arguments)
+        runs = [ipvs_table_pass(params) for _run in range(NOOP_RUNS if case == "noop" else 1)]
+        phases[case] = dict(median_run(runs), arguments=arguments, runs=[run["seconds"] for run in runs])
     expected_writes = {"full_apply": len(rules(full)), "noop": 0, "change_1pct": count}
     assert {case: value["writes"] for case, value in phases.items()} == expected_writes, phases
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    records += [record(case, servers, "ipvs_table", value["seconds"], rss) for case, value in phases.items()]
+    records += [dict(record(case, servers, "ipvs_table", value["seconds"], rss), runs=rounded(value["runs"])) for case, value in phases.items()]
     records.append(module_process_noop(servers, changed))
     records += ipvsadm_figures(servers, full, empty_slab)
     with open(out, "w", encoding="utf-8") as handle:
         json.dump({"records": records, "phases": {"%s/%d" % (case, servers): value for case, value in phases.items()}}, handle)
+
+
+def rounded(seconds) -> list:
+    return [round(value, 4) for value in seconds]
+
+
+def median_run(runs: list) -> dict:
+    """The run of median seconds (of an odd number), with its own phases."""
+    return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
 
 
 def module_process_noop(servers: int, services: list) -> dict:
@@ -202,8 +215,9 @@ def ipvsadm_figures(servers: int, services: list, empty_slab: int) -> list:
     ipvsadm("-C")
     restore, _output = timed(lambda: ipvsadm("-R", stdin="\n".join(lines) + "\n"))
     table_slab = kernel_slab_kib() - empty_slab
-    save, saved = timed(lambda: ipvsadm("-Sn"))
-    assert len(saved.splitlines()) == len(lines)
+    saves = [timed(lambda: ipvsadm("-Sn")) for _run in range(NOOP_RUNS)]
+    assert all(len(saved.splitlines()) == len(lines) for _seconds, saved in saves)
+    save_seconds = [seconds for seconds, _saved in saves]
     ipvsadm("-C")
     sample = lines[:PER_RULE_LIMIT]
     per_rule, _outputs = timed(lambda: [ipvsadm(*line.split()) for line in sample])
@@ -211,7 +225,7 @@ def ipvsadm_figures(servers: int, services: list, empty_slab: int) -> list:
     ipvsadm("-C")
     return [
         record("full_apply", servers, "ipvsadm_restore", restore),
-        record("noop", servers, "ipvsadm_save", save),
+        dict(record("noop", servers, "ipvsadm_save", statistics.median(save_seconds)), runs=rounded(save_seconds)),
         record("full_apply", servers, "ipvsadm_per_rule", per_rule),
         dict(record("table_memory", servers, "kernel_slab", 0), kernel_kib=table_slab),
     ]
@@ -420,7 +434,8 @@ def markdown(records: list, runs: dict) -> str:
         "- Host run: kernel %s, CPU %s, Python %s, pyroute2 %s" % (host.get("kernel"), host.get("cpu"), host.get("python"), host.get("pyroute2")),
         "- Table: N real servers as N/10 services of 10 (wrr, direct routing). ipvs_table times are in process",
         "  (`time.perf_counter` around validate + read + plan + apply + report, after imports). One ipvsadm",
-        "  command per rule is timed for up to %d rules and extrapolated (x rules / %d) beyond." % (PER_RULE_LIMIT, PER_RULE_LIMIT),
+        "  command per rule is timed for up to %d rules and extrapolated (x rules / %d) beyond. The no-op and `ipvsadm -Sn`" % (PER_RULE_LIMIT, PER_RULE_LIMIT),
+        "  are each the median of %d runs (every run's seconds in `table.json` and `table.meta.json`)." % NOOP_RUNS,
         "- Playbook tasks (up to %d servers): one `lvs.ipvs.ipvs_table` task timed from the task before it to the task after" % PLAYBOOK_LIMIT,
         "  it, the table given as `services:` (from the inventory's host_vars; *vars_files*: from a play's vars file) or, for the",
         "  same table, as an `ipvsadm -S` file in `src:`.",
