@@ -200,7 +200,7 @@ def _peers(settings: dict, host: str) -> list:
     peers = _typed_setting(settings, "peers", list, host)
     for index, peer in enumerate(peers):
         if not isinstance(peer, str):
-            raise KeepalivedError("host '%s': director_vrrp_peers[%d] must be an inventory host name, got %r" % (host, index, peer))
+            raise KeepalivedError("host '%s': director_vrrp_peers[%d] must be an inventory host name, got %r" % (host, index, topology.shown(peer)))
     return peers
 
 
@@ -276,10 +276,8 @@ def _check_instance(instance: dict, where: str) -> int:
 
 def _version_of(value) -> int | None:
     """The IP version of an address, or None for no address (the rendering names a bad one)."""
-    try:
-        return ipaddress.ip_address(str(value).strip("[]")).version
-    except ValueError:
-        return None
+    address = _parsed_ip(value)
+    return address.version if address else None
 
 
 def _check_virtual_server(server: dict, where: str) -> None:
@@ -287,11 +285,7 @@ def _check_virtual_server(server: dict, where: str) -> None:
         # keepalived drops such a virtual server ("has no real servers - ignoring"), sorry
         # server or not, and ipvs_table excludes it: the service would exist nowhere
         raise KeepalivedError("%s: a health-checked service needs at least one real server; keepalived ignores a virtual server without one" % where)
-    if not isinstance(server["servers"], list):
-        raise KeepalivedError("%s.servers must be a list, got %r" % (where, server["servers"]))
-    for number, item in enumerate(server["servers"]):
-        if not isinstance(item, dict):
-            raise KeepalivedError("%s.servers[%d] must be a dict, got %r" % (where, number, item))
+    for number, item in enumerate(_dicts(server["servers"], where + ".servers")):
         _choice(item.get("forwarding_method", model.DEFAULT_METHOD), "%s.servers[%d].forwarding_method" % (where, number), tuple(model.CONFIGURED_METHODS))
     methods = {item.get("forwarding_method", model.DEFAULT_METHOD) for item in server["servers"]}
     if len(methods) > 1:
@@ -404,11 +398,19 @@ def _command(value, where: str) -> str:
     return quoted
 
 
-def _ip(value, where: str) -> str:
+def _parsed_ip(value):
+    """The address ``value`` is (brackets allowed around IPv6), or None."""
     try:
-        return str(ipaddress.ip_address(str(value).strip("[]")))
+        return ipaddress.ip_address(str(value).strip("[]"))
     except ValueError:
-        raise KeepalivedError("%s must be an IP address, got %r" % (where, topology.shown(value))) from None
+        return None
+
+
+def _ip(value, where: str) -> str:
+    address = _parsed_ip(value)
+    if address is None:
+        raise KeepalivedError("%s must be an IP address, got %r" % (where, topology.shown(value)))
+    return str(address)
 
 
 def _interface(value, where: str) -> str:
@@ -466,16 +468,18 @@ def _listed(value, where: str) -> list:
     return value
 
 
-def _items(config: dict, key: str) -> list:
-    """config[key], the keepalived role's keepalived_<key>: a list of dicts."""
-    items = config.get(key) or []
-    where = "keepalived_" + key
-    if not isinstance(items, list):
-        raise KeepalivedError("%s must be a list, got %r" % (where, topology.shown(items)))
+def _dicts(value, where: str) -> list:
+    """``value``, a list of dicts (None: none)."""
+    items = _listed(value, where)
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise KeepalivedError("%s[%d] must be a dict, got %r" % (where, index, topology.shown(item)))
     return items
+
+
+def _items(config: dict, key: str) -> list:
+    """config[key], the keepalived role's keepalived_<key>: a list of dicts."""
+    return _dicts(config.get(key) or None, "keepalived_" + key)
 
 
 def render(config: dict, auth_pass: str | None = None) -> str:

@@ -75,7 +75,7 @@ def test_the_auth_pass_guards_the_ipv4_instance_and_the_ipv6_one_runs_vrrpv3_wit
         (dict(VRRP, peers=["lb1", "lb9"]), r"names host 'lb9', which is not in the inventory"),
         (dict(VRRP, peers=True), r"^host 'lb1': director_vrrp_peers must be a list, got True$"),
         (dict(VRRP, peers="lb2"), r"^host 'lb1': director_vrrp_peers must be a list, got 'lb2'$"),
-        (dict(VRRP, peers=["lb2", {"name": "lb3"}]), r"^host 'lb1': director_vrrp_peers\[1\] must be an inventory host name, got \{'name': 'lb3'\}$"),
+        (dict(VRRP, peers=["lb2", {"name": "lb3"}]), r"^host 'lb1': director_vrrp_peers\[1\] must be an inventory host name, got \"\{'name': 'lb3'\}\"$"),
         (dict(VRRP, addresses=["not-an-address"]), r"director_vrrp_addresses\[0\]: 'not-an-address' is not an address"),
     ],
 )
@@ -431,6 +431,19 @@ def test_a_virtual_server_keepalived_would_change_is_refused(change, message):
         server.pop("persistence_netmask")
     with pytest.raises(KeepalivedError, match=message):
         keepalived.render(_set(_config(server), ("vrrp_scripts",), []) | {"vrrp_instances": []})
+
+
+@pytest.mark.parametrize(
+    ("servers", "message"),
+    [
+        ("web1" * 40, r"^keepalived_virtual_servers\[0\] \(tcp 192\.0\.2\.10:80\)\.servers must be a list, got 'web1web1.{69}\.\.\.'$"),
+        (["192.0.2.11"], r"^keepalived_virtual_servers\[0\] \(tcp 192\.0\.2\.10:80\)\.servers\[0\] must be a dict, got '192\.0\.2\.11'$"),
+    ],
+)
+def test_real_servers_of_another_shape_are_refused_naming_them(servers, message):
+    # a long value is cut, as in every other message of the renderer
+    with pytest.raises(KeepalivedError, match=message):
+        keepalived.render({"virtual_servers": [dict(BASE_SERVER, servers=servers)]})
 
 
 def test_unicast_peers_speak_the_family_of_the_virtual_addresses():
