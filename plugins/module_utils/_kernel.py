@@ -393,7 +393,6 @@ _BEFORE = operator.attrgetter("before")
 _PREFIX = operator.attrgetter("prefix")
 _SUFFIX = operator.attrgetter("suffix")
 _AFTER = operator.attrgetter("after")
-_KEY = operator.attrgetter("key")
 
 
 class _KnownServers:
@@ -456,7 +455,7 @@ class _KnownServers:
             found[position] = templates.get(settings[position]) or self._template(templates, order, dests[position], settings[position])
         addresses = map(operator.add, map(operator.add, map(_PREFIX, found), wire.dest_addresses(dests)), map(_SUFFIX, found))
         chunks = map(operator.add, map(operator.add, map(_BEFORE, found), zip(addresses)), map(_AFTER, found))
-        index = self._indexes[order] = dict(zip(zip(self._services, chunks), zip(map(_KEY, dests), dests)))
+        index = self._indexes[order] = dict(zip(zip(self._services, chunks), zip(map(model.KEY_OF, dests), dests)))
         return index
 
     def _template(self, templates: dict, order: tuple, dest: model.Dest, setting: tuple) -> _Template:

@@ -66,6 +66,8 @@ SERVICE_IDENTITY = ("protocol", "address", "port", "fwmark", "family")
 SERVICE_OPTIONS = ("scheduler", "scheduler_flags", "persistent", "persistence_timeout", "persistence_netmask", "persistence_engine", "one_packet")
 TUNNEL_OPTIONS = ("tunnel_type", "tunnel_port", "tunnel_checksum")
 SERVER_OPTIONS = ("port", "forwarding_method", "weight", "upper_threshold", "lower_threshold", *TUNNEL_OPTIONS)
+# the key of a Service or a Dest, for built-in iterators over many of them
+KEY_OF = operator.attrgetter("key")
 
 MAX_PORT = 65535
 MAX_FWMARK = 0xFFFFFFFF

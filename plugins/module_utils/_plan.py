@@ -11,14 +11,11 @@ identity itself differs, which is a different entry by definition.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._errors import IpvsError
-from ansible_collections.lvs.ipvs.plugins.module_utils._model import Dest, DestKey, Service, ServiceKey
-
-_KEY = operator.attrgetter("key")
+from ansible_collections.lvs.ipvs.plugins.module_utils._model import KEY_OF, Dest, DestKey, Service, ServiceKey
 
 ADD_SERVICE = "add_service"
 EDIT_SERVICE = "edit_service"
@@ -119,7 +116,7 @@ def plan_servers(service: ServiceKey, current: dict, desired=(), absent=(), purg
 
 def unique_servers(service: ServiceKey, servers) -> dict:
     servers = tuple(servers)
-    found = dict(zip(map(_KEY, servers), servers))
+    found = dict(zip(map(KEY_OF, servers), servers))
     if len(found) < len(servers):
         seen: set = set()
         for dest in servers:
