@@ -277,7 +277,7 @@ def _check_instance(instance: dict, where: str) -> int:
 def _version_of(value) -> int | None:
     """The IP version of an address, or None for no address (the rendering names a bad one)."""
     address = _parsed_ip(value)
-    return address.version if address else None
+    return None if address is None else address.version
 
 
 def _check_virtual_server(server: dict, where: str) -> None:
